@@ -1,0 +1,180 @@
+"""conv2d is the article's formula (section 3.1.4); correlate2d is it with the kernel
+flipped; pooling matches its loop definition. Values against the literal loops in
+tests/reference.py, gradients against central differences."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinydl.functional as F
+from tinydl import Tensor, gradcheck
+from tinydl.testing import strategies as tst
+
+from reference import conv2d_loops, pool2d_loops
+
+
+def draw_conv(data, geometry):
+    x = data.draw(tst.arrays(geometry.x_shape))
+    w = data.draw(tst.arrays(geometry.w_shape))
+    b = data.draw(tst.arrays((geometry.c_out,)))
+    return x, w, b
+
+
+@given(tst.conv_geometries(), st.data())
+def test_conv2d_is_the_articles_formula(g, data):
+    x, w, b = draw_conv(data, g)
+    got = F.conv2d(x, w, b, strides=g.strides, padding=g.padding).data
+    np.testing.assert_allclose(got, conv2d_loops(x, w, b, g.strides, g.padding), rtol=1e-12, atol=1e-12)
+
+
+@given(tst.conv_geometries(), st.data())
+def test_correlate2d_is_conv2d_with_flipped_kernel(g, data):
+    x, w, b = draw_conv(data, g)
+    got = F.correlate2d(x, w, b, strides=g.strides, padding=g.padding).data
+    want = F.conv2d(x, w[::-1, ::-1], b, strides=g.strides, padding=g.padding).data
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_convolution_and_correlation_differ_on_an_asymmetric_kernel():
+    # x = [[1, 2, 3]], kernel [[1, -1]] ("right minus left" only after flipping).
+    x = np.array([1.0, 2.0, 4.0]).reshape(1, 1, 3, 1)
+    w = np.array([1.0, -1.0]).reshape(1, 2, 1, 1)
+    # convolution: y(j) = w(0)·x(j+1) + w(1)·x(j)  (x(x - x') walks backwards)
+    np.testing.assert_array_equal(F.conv2d(x, w).data.ravel(), [2 - 1, 4 - 2])
+    # correlation: y(j) = w(0)·x(j) + w(1)·x(j+1)
+    np.testing.assert_array_equal(F.correlate2d(x, w).data.ravel(), [1 - 2, 2 - 4])
+
+
+@pytest.mark.parametrize("h, k, s, padding, expected", [
+    (28, 3, 1, "valid", 26), (28, 3, 1, "same", 28), (28, 3, 2, "same", 14),
+    (7, 3, 2, "same", 4), (5, 2, 2, "valid", 2), (5, 3, 1, 1, 5), (4, 5, 1, (1, 1), 2)])
+def test_output_size(h, k, s, padding, expected):
+    y = F.conv2d(np.zeros((1, h, h, 1)), np.zeros((k, k, 1, 1)), strides=s, padding=padding)
+    assert y.shape == (1, expected, expected, 1)
+
+
+@given(tst.pool_geometries(), st.data())
+def test_max_pool2d_matches_loops(g, data):
+    x = data.draw(tst.arrays(g.x_shape))
+    got = F.max_pool2d(x, (g.kh, g.kw), g.strides, g.padding).data
+    np.testing.assert_array_equal(got, pool2d_loops(x, (g.kh, g.kw), g.strides, g.padding, "max"))
+
+
+@given(tst.pool_geometries(), st.data())
+def test_avg_pool2d_matches_loops(g, data):
+    x = data.draw(tst.arrays(g.x_shape))
+    got = F.avg_pool2d(x, (g.kh, g.kw), g.strides, g.padding).data
+    np.testing.assert_allclose(got, pool2d_loops(x, (g.kh, g.kw), g.strides, g.padding, "avg"),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_pool_strides_default_to_pool_size():
+    x = np.arange(16.0).reshape(1, 4, 4, 1)
+    np.testing.assert_array_equal(F.max_pool2d(x, 2).data.ravel(), [5, 7, 13, 15])
+    np.testing.assert_array_equal(F.avg_pool2d(x, 2).data.ravel(), [2.5, 4.5, 10.5, 12.5])
+
+
+def test_max_pool_gradient_goes_to_first_maximum_on_ties():
+    x = Tensor(np.zeros((1, 2, 2, 1)), requires_grad=True)
+    F.max_pool2d(x, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.ravel(), [1, 0, 0, 0])
+
+
+# -- gradients (every element, random upstream gradient; see tinydl.gradcheck) --------
+
+@given(tst.conv_geometries(max_size=6), st.data())
+def test_grad_conv2d(g, data):
+    x, w, b = draw_conv(data, g)
+    gradcheck(lambda x, w, b: F.conv2d(x, w, b, strides=g.strides, padding=g.padding), x, w, b)
+
+
+@given(tst.conv_geometries(max_size=6), st.data())
+def test_grad_correlate2d(g, data):
+    x, w, b = draw_conv(data, g)
+    gradcheck(lambda x, w, b: F.correlate2d(x, w, b, strides=g.strides, padding=g.padding), x, w, b)
+
+
+@given(tst.conv_geometries(max_size=5), st.data())
+def test_grad_conv2d_without_bias(g, data):
+    x, w, _ = draw_conv(data, g)
+    gradcheck(lambda x, w: F.conv2d(x, w, strides=g.strides, padding=g.padding), x, w)
+
+
+@given(tst.pool_geometries(), st.data())
+def test_grad_max_pool2d(g, data):
+    # distinct values: a tie inside a window has no unique derivative
+    x = data.draw(tst.distinct_arrays(g.x_shape))
+    gradcheck(lambda x: F.max_pool2d(x, (g.kh, g.kw), g.strides, g.padding), x)
+
+
+@given(tst.pool_geometries(), st.data())
+def test_grad_avg_pool2d(g, data):
+    x = data.draw(tst.arrays(g.x_shape))
+    gradcheck(lambda x: F.avg_pool2d(x, (g.kh, g.kw), g.strides, g.padding), x)
+
+
+# -- bad input: each error names the op, what it got and what it expected --------------
+
+def test_nchw_input_is_refused_with_a_layout_hint():
+    x = np.zeros((8, 1, 28, 28))          # PyTorch layout
+    w = np.zeros((3, 3, 1, 32))
+    with pytest.raises(ValueError, match=r"conv2d: x has 28 channels.*NCHW"):
+        F.conv2d(x, w)
+
+
+def test_kernel_larger_than_padded_input():
+    with pytest.raises(ValueError, match=r"conv2d: the 5-wide window is larger than the padded input"):
+        F.conv2d(np.zeros((1, 3, 3, 1)), np.zeros((5, 5, 1, 1)))
+    with pytest.raises(ValueError, match=r"max_pool2d: the 4-wide window"):
+        F.max_pool2d(np.zeros((1, 3, 3, 1)), 4)
+
+
+def test_mismatched_channels():
+    with pytest.raises(ValueError, match=r"correlate2d: x has 3 channels.*expects 2"):
+        F.correlate2d(np.zeros((1, 5, 5, 3)), np.zeros((3, 3, 2, 4)))
+
+
+@pytest.mark.parametrize("x_shape", [(28, 28), (28, 28, 1), (1, 1, 28, 28, 1)])
+def test_wrong_rank(x_shape):
+    with pytest.raises(ValueError, match=r"conv2d: x must be a batch of images of shape \(N, H, W, C\)"):
+        F.conv2d(np.zeros(x_shape), np.zeros((3, 3, 1, 1)))
+    with pytest.raises(ValueError, match=r"max_pool2d: x must be a batch"):
+        F.max_pool2d(np.zeros(x_shape))
+
+
+def test_kernel_of_wrong_rank_and_bias_of_wrong_shape():
+    with pytest.raises(ValueError, match=r"conv2d: kernel must have shape \(kh, kw, C_in, C_out\)"):
+        F.conv2d(np.zeros((1, 5, 5, 1)), np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"conv2d: bias must have shape \(4,\)"):
+        F.conv2d(np.zeros((1, 5, 5, 1)), np.zeros((3, 3, 1, 4)), np.zeros(3))
+
+
+def test_integer_and_object_arrays_are_refused():
+    with pytest.raises(TypeError, match=r"conv2d: x has dtype uint8 and shape \(1, 5, 5, 1\).*255"):
+        F.conv2d(np.zeros((1, 5, 5, 1), np.uint8), np.zeros((3, 3, 1, 1)))
+    with pytest.raises(TypeError, match=r"max_pool2d: x has dtype object"):
+        F.max_pool2d(np.zeros((1, 4, 4, 1), dtype=object))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"padding": "full"}, "padding must be 'valid', 'same'"),
+    ({"padding": -1}, "padding must be"),
+    ({"strides": 0}, "strides must be a positive int"),
+    ({"strides": (1, 2, 3)}, "strides must be a positive int"),
+])
+def test_bad_strides_and_padding(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        F.conv2d(np.zeros((1, 5, 5, 1)), np.zeros((3, 3, 1, 1)), **kwargs)
+
+
+def test_pool_padding_must_be_smaller_than_window():
+    with pytest.raises(ValueError, match=r"max_pool2d: padding \(2, 0\) must be smaller than the pool size"):
+        F.max_pool2d(np.zeros((1, 4, 4, 1)), 2, padding=(2, 0))
+
+
+def test_float32_stays_float32():
+    x = np.ones((2, 6, 6, 3), np.float32)
+    w = np.ones((3, 3, 3, 4), np.float32)
+    assert F.conv2d(x, w).dtype == np.float32
+    assert F.max_pool2d(x).dtype == np.float32
+    assert F.avg_pool2d(x).dtype == np.float32

@@ -1,0 +1,17 @@
+"""tinydl: a small deep-learning framework in NumPy that makes a CNN/GAN tutorial checkable.
+
+Public entry points:
+    Tensor, no_grad      -- the autograd engine (tinydl/autograd.py)
+    Function             -- subclass it to write your own differentiable op
+    gradcheck            -- compare an op's gradient with central differences
+    functional           -- every differentiable op as a function (conv2d, relu, ...)
+    losses, optimizers, initializers
+"""
+from . import activations, functional, initializers, losses, optimizers
+from .autograd import Function, Tensor, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+
+__version__ = "0.1.0"
+
+__all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
+           "GradcheckReport", "functional", "activations", "losses", "optimizers", "initializers"]

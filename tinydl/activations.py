@@ -1,0 +1,145 @@
+"""Activation functions (article section 3.1.4), each with its derivative.
+
+The article lists linear f(x) = x, sigmoid f(x) = 1/(1+e^{-x}) and ReLU f(x) = max(0, x);
+we add tanh, leaky ReLU, softmax and log-softmax. Note that none of them produces a
+"binary output" (as section 3.1.2 says): they are continuous maps, see lessons.
+
+Every function here is numerically stable for inputs as large as ±1e4 in float32:
+no exp() is ever taken of a large positive number.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .autograd import Function, Tensor, to_array
+
+
+def linear(x: Any) -> Tensor:
+    """f(x) = x, the identity ("no activation"); f'(x) = 1."""
+    return x if isinstance(x, Tensor) else Tensor(to_array(x, "linear", "x"))
+
+
+def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    # exp(-|x|) is in (0, 1], so nothing overflows: for x ≥ 0 use 1/(1+e^-x),
+    # for x < 0 the algebraically equal e^x/(1+e^x).
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+
+
+class Sigmoid(Function):
+    """σ(x) = 1/(1+e^{-x});  σ'(x) = σ(x)(1-σ(x))."""
+    def forward(self, x):
+        self.out = _stable_sigmoid(x)
+        return self.out
+
+    def backward(self, grad):
+        return grad * self.out * (1 - self.out)
+
+
+class ReLU(Function):
+    """relu(x) = max(0, x);  relu'(x) = 1 for x > 0, 0 for x < 0 (we take 0 at x = 0)."""
+    def forward(self, x):
+        self.positive = x > 0
+        return np.where(self.positive, x, np.zeros((), x.dtype))
+
+    def backward(self, grad):
+        return grad * self.positive
+
+
+class Tanh(Function):
+    """tanh(x);  tanh'(x) = 1 - tanh²(x)."""
+    def forward(self, x):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, grad):
+        return grad * (1 - self.out * self.out)
+
+
+class LeakyReLU(Function):
+    """f(x) = x for x > 0, alpha·x otherwise;  f'(x) = 1 or alpha."""
+    def forward(self, x, alpha=0.2):
+        self.slope = np.where(x > 0, 1, alpha).astype(x.dtype)
+        return x * self.slope
+
+    def backward(self, grad):
+        return grad * self.slope
+
+
+class Softmax(Function):
+    """s_i = e^{x_i} / Σ_j e^{x_j} along `axis`, computed as e^{x_i - m} / Σ_j e^{x_j - m}
+    with m = max_j x_j (same value, no overflow).  ∂L/∂x = s ⊙ (g - Σ_j g_j s_j)."""
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        self.out = e / e.sum(axis=axis, keepdims=True)
+        return self.out
+
+    def backward(self, grad):
+        s = self.out
+        return s * (grad - (grad * s).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """log s_i = (x_i - m) - log Σ_j e^{x_j - m}, m = max_j x_j.
+    ∂L/∂x = g - softmax(x) · Σ_j g_j."""
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        shifted = x - x.max(axis=axis, keepdims=True)
+        self.out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        return self.out
+
+    def backward(self, grad):
+        return grad - np.exp(self.out) * grad.sum(axis=self.axis, keepdims=True)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """Logistic sigmoid 1/(1+e^{-x}), elementwise, in (0, 1)."""
+    return Sigmoid.apply(x)
+
+
+def relu(x: Any) -> Tensor:
+    """Rectified linear unit max(0, x), elementwise."""
+    return ReLU.apply(x)
+
+
+def tanh(x: Any) -> Tensor:
+    """Hyperbolic tangent, elementwise, in (-1, 1)."""
+    return Tanh.apply(x)
+
+
+def leaky_relu(x: Any, alpha: float = 0.2) -> Tensor:
+    """x for x > 0, alpha·x otherwise (alpha = 0.2 as keras.activations.leaky_relu)."""
+    if not 0 <= alpha < 1:
+        raise ValueError(f"leaky_relu: alpha must be in [0, 1), got {alpha}")
+    return LeakyReLU.apply(x, alpha=alpha)
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """Softmax along `axis`: non-negative, sums to 1 along that axis."""
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """log(softmax(x)) along `axis`, computed without forming softmax (stable)."""
+    return LogSoftmax.apply(x, axis=axis)
+
+
+#: Activation functions by the names Keras uses for them (`activation='relu'`).
+ACTIVATIONS = {
+    "linear": linear, None: linear, "sigmoid": sigmoid, "relu": relu, "tanh": tanh,
+    "leaky_relu": leaky_relu, "softmax": softmax, "log_softmax": log_softmax,
+}
+
+
+def get(name: Any):
+    """Look an activation up by name (or pass a callable through)."""
+    if callable(name):
+        return name
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        known = ", ".join(repr(k) for k in ACTIVATIONS if k is not None)
+        raise ValueError(f"unknown activation {name!r}; expected one of {known}") from None

@@ -1,0 +1,427 @@
+"""Arithmetic, reductions, shape operations and elementwise math, each a `Function`.
+
+Every op here is differentiable. Broadcasting in binary ops needs no code of its
+own: `backward` may return a gradient of the broadcast shape and the engine sums
+it back to each input's shape (see `autograd._sum_to_shape`).
+"""
+from __future__ import annotations
+
+import builtins
+from typing import Any, Sequence
+
+import numpy as np
+
+from .autograd import Function, Tensor, to_array
+
+
+def _operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
+    """Two tensors for a binary op. A plain number takes the dtype of the tensor
+    beside it, so that `x * 2` stays float32 when x is float32."""
+    def lift(value: Any, like: Tensor | None) -> Tensor:
+        if isinstance(value, Tensor):
+            return value
+        if like is not None and isinstance(value, int | float) and not isinstance(value, bool):
+            return Tensor(np.asarray(value, dtype=like.dtype))
+        return Tensor(to_array(value, op, "operand"))
+    a_t = a if isinstance(a, Tensor) else None
+    b_t = b if isinstance(b, Tensor) else None
+    return lift(a, b_t), lift(b, a_t)
+
+
+# -- arithmetic ---------------------------------------------------------------
+
+class Add(Function):
+    """z = a + b;  dz/da = 1, dz/db = 1."""
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """z = a - b;  dz/da = 1, dz/db = -1."""
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad):
+        return grad, -grad
+
+
+class Mul(Function):
+    """z = a * b (elementwise);  dz/da = b, dz/db = a."""
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, grad):
+        return grad * self.b, grad * self.a
+
+
+class Div(Function):
+    """z = a / b;  dz/da = 1/b, dz/db = -a/b²."""
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, grad):
+        ga = grad / self.b
+        return ga, (-ga * self.a / self.b if self.needs_grad[1] else None)
+
+
+class Neg(Function):
+    """z = -a."""
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad):
+        return -grad
+
+
+class Pow(Function):
+    """z = a ** b;  dz/da = b·a^(b-1), dz/db = a^b·ln(a) (needs a > 0)."""
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a ** b
+        return self.out
+
+    def backward(self, grad):
+        ga = grad * self.b * self.a ** (self.b - 1) if self.needs_grad[0] else None
+        gb = grad * self.out * np.log(self.a) if self.needs_grad[1] else None
+        return ga, gb
+
+
+class MatMul(Function):
+    """z = a @ b with NumPy's matmul rules (1-D operands, batched broadcasting).
+
+    For 2-D a (n, k) and b (k, m): dL/da = g @ bᵀ, dL/db = aᵀ @ g with g = dL/dz (n, m).
+    A 1-D operand is treated as a row (a) or column (b) vector and squeezed back.
+    """
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: operands must be at least 1-D; got shapes {a.shape} and "
+                             f"{b.shape} (use * for scaling)")
+        if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align: the last "
+                             f"axis of a must equal the {'only' if b.ndim == 1 else 'second-to-last'}"
+                             f" axis of b")
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, grad):
+        a = self.a[None, :] if self.a.ndim == 1 else self.a
+        b = self.b[:, None] if self.b.ndim == 1 else self.b
+        # view the output gradient with the 1-D operands' squeezed axes put back
+        grad = grad.reshape(np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+                            + (a.shape[-2], b.shape[-1]))
+        ga = grad @ np.swapaxes(b, -1, -2) if self.needs_grad[0] else None
+        gb = np.swapaxes(a, -1, -2) @ grad if self.needs_grad[1] else None
+        if ga is not None and self.a.ndim == 1:
+            ga = ga[..., 0, :]
+        if gb is not None and self.b.ndim == 1:
+            gb = gb[..., 0]
+        return ga, gb
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """Elementwise a + b with broadcasting."""
+    return Add.apply(*_operands(a, b, "add"))
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """Elementwise a - b with broadcasting."""
+    return Sub.apply(*_operands(a, b, "sub"))
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """Elementwise a * b with broadcasting."""
+    return Mul.apply(*_operands(a, b, "mul"))
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """Elementwise a / b with broadcasting."""
+    return Div.apply(*_operands(a, b, "div"))
+
+
+def pow(a: Any, b: Any) -> Tensor:
+    """Elementwise a ** b with broadcasting (a > 0 where b is differentiated)."""
+    return Pow.apply(*_operands(a, b, "pow"))
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product a @ b (NumPy matmul semantics, batch axes broadcast)."""
+    return MatMul.apply(*_operands(a, b, "matmul"))
+
+
+def neg(a: Any) -> Tensor:
+    """-a."""
+    return Neg.apply(a)
+
+
+# -- reductions -----------------------------------------------------------------
+
+def _normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    out = []
+    for ax in axes:
+        if not -ndim <= ax < ndim:
+            raise ValueError(f"{op}: axis {ax} is out of range for a tensor with {ndim} dims")
+        out.append(int(ax) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(out))
+
+
+def _expand_back(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
+    """Re-insert the reduced axes (as size 1) so that grad broadcasts against the input."""
+    return grad if keepdims else np.expand_dims(grad, axes)
+
+
+class Sum(Function):
+    """z = Σ_axes x;  every summed element gets the gradient of its sum."""
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape, self.axes, self.keepdims = x.shape, _normalize_axis(axis, x.ndim, "sum"), keepdims
+        return x.sum(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        return np.broadcast_to(_expand_back(grad, self.axes, self.keepdims), self.shape)
+
+
+class Mean(Function):
+    """z = (1/n) Σ_axes x, n = number of elements reduced."""
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape, self.axes, self.keepdims = x.shape, _normalize_axis(axis, x.ndim, "mean"), keepdims
+        self.count = int(np.prod([x.shape[a] for a in self.axes]))
+        if self.count == 0:
+            raise ValueError(f"mean: reducing {x.shape} over axes {self.axes} averages no elements")
+        return x.mean(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        g = _expand_back(grad, self.axes, self.keepdims) / self.count
+        return np.broadcast_to(g, self.shape)
+
+
+class Max(Function):
+    """z = max_axes x. The gradient goes to the maximal element; when several elements
+    tie for the maximum it is split equally among them (a valid subgradient)."""
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes, self.keepdims = _normalize_axis(axis, x.ndim, "max"), keepdims
+        if any(x.shape[a] == 0 for a in self.axes):
+            raise ValueError(f"max: cannot take the max over an empty axis of shape {x.shape}")
+        out = x.max(axis=self.axes, keepdims=True)
+        self.mask = x == out
+        return out if keepdims else np.squeeze(out, self.axes)
+
+    def backward(self, grad):
+        g = _expand_back(grad, self.axes, self.keepdims)
+        return self.mask * (g / self.mask.sum(axis=self.axes, keepdims=True))
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Sum over `axis` (an int, a tuple, or None for all axes)."""
+    return Sum.apply(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Mean over `axis` (an int, a tuple, or None for all axes)."""
+    return Mean.apply(x, axis=axis, keepdims=keepdims)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Maximum over `axis` (an int, a tuple, or None for all axes)."""
+    return Max.apply(x, axis=axis, keepdims=keepdims)
+
+
+# -- shape operations -----------------------------------------------------------
+
+class Reshape(Function):
+    def forward(self, x, shape):
+        self.shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+                             f"({x.size} elements) into {shape}") from None
+
+    def backward(self, grad):
+        return grad.reshape(self.shape)
+
+
+class Transpose(Function):
+    """Permute axes; the gradient is permuted back with the inverse permutation."""
+    def forward(self, x, axes=None):
+        self.axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(axes)
+        if sorted(a % x.ndim if x.ndim else a for a in self.axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of a {x.ndim}-D tensor's axes")
+        return x.transpose(self.axes)
+
+    def backward(self, grad):
+        return grad.transpose(np.argsort([a % grad.ndim for a in self.axes]))
+
+
+def _is_basic_index(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return builtins.all(isinstance(i, int | slice | type(None) | type(Ellipsis) | np.integer)
+                        for i in items)
+
+
+class GetItem(Function):
+    """z = x[index] for any NumPy index. Basic slices write the gradient back into
+    place; advanced (integer-array) indices may repeat elements, so they use
+    np.add.at, which adds every repeat."""
+    def forward(self, x, index):
+        self.shape, self.dtype, self.index = x.shape, x.dtype, index
+        return x[index]
+
+    def backward(self, grad):
+        out = np.zeros(self.shape, dtype=self.dtype)
+        if _is_basic_index(self.index):
+            out[self.index] = grad
+        else:
+            np.add.at(out, self.index, grad)
+        return out
+
+
+class Concatenate(Function):
+    def forward(self, *xs, axis=0):
+        self.axis = axis
+        self.splits = np.cumsum([x.shape[axis] for x in xs])[:-1]
+        return np.concatenate(xs, axis=axis)
+
+    def backward(self, grad):
+        return tuple(np.split(grad, self.splits, axis=self.axis))
+
+
+class Stack(Function):
+    def forward(self, *xs, axis=0):
+        self.axis = axis
+        return np.stack(xs, axis=axis)
+
+    def backward(self, grad):
+        return tuple(np.moveaxis(grad, self.axis, 0))
+
+
+def reshape(x: Any, shape: Sequence[int] | int) -> Tensor:
+    """Same elements in a new shape (one entry may be -1)."""
+    return Reshape.apply(x, shape=tuple(shape) if not isinstance(shape, int) else (shape,))
+
+
+def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
+    """Permute the axes (reverse them when `axes` is None)."""
+    return Transpose.apply(x, axes=axes)
+
+
+def getitem(x: Any, index: Any) -> Tensor:
+    """x[index]: integers, slices, None, Ellipsis, integer or boolean arrays."""
+    if isinstance(index, Tensor):
+        index = index.data
+    if isinstance(index, tuple):
+        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return GetItem.apply(x, index=index)
+
+
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis; the gradient is split back."""
+    if len(tensors) == 0:
+        raise ValueError("concatenate: need at least one tensor")
+    return Concatenate.apply(*tensors, axis=axis)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join same-shape tensors along a new axis."""
+    if len(tensors) == 0:
+        raise ValueError("stack: need at least one tensor")
+    return Stack.apply(*tensors, axis=axis)
+
+
+def flatten(x: Any) -> Tensor:
+    """(N, d1, d2, ...) -> (N, d1·d2·...): keep the batch axis, flatten the rest."""
+    x = x if isinstance(x, Tensor) else Tensor(to_array(x, "flatten", "x"))
+    if x.ndim < 1:
+        raise ValueError(f"flatten: expected a batch of shape (N, ...), got shape {x.shape}")
+    return reshape(x, (x.shape[0], -1))
+
+
+# -- elementwise math -----------------------------------------------------------
+
+class Exp(Function):
+    """z = eˣ;  dz/dx = eˣ."""
+    def forward(self, x):
+        self.out = np.exp(x)
+        return self.out
+
+    def backward(self, grad):
+        return grad * self.out
+
+
+class Log(Function):
+    """z = ln x;  dz/dx = 1/x. Gives -inf at 0 and nan below 0, like NumPy."""
+    def forward(self, x):
+        self.x = x
+        return np.log(x)
+
+    def backward(self, grad):
+        return grad / self.x
+
+
+class Sqrt(Function):
+    """z = √x;  dz/dx = 1/(2√x)."""
+    def forward(self, x):
+        self.out = np.sqrt(x)
+        return self.out
+
+    def backward(self, grad):
+        return grad / (2 * self.out)
+
+
+class Abs(Function):
+    """z = |x|;  dz/dx = sign(x) (0 at the kink x = 0)."""
+    def forward(self, x):
+        self.x = x
+        return np.abs(x)
+
+    def backward(self, grad):
+        return grad * np.sign(self.x)
+
+
+class Clip(Function):
+    """z = min(max(x, lo), hi);  dz/dx = 1 where lo ≤ x ≤ hi, else 0."""
+    def forward(self, x, lo=None, hi=None):
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"clip: lower bound {lo} is above upper bound {hi}")
+        self.inside = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            self.inside &= x >= lo
+        if hi is not None:
+            self.inside &= x <= hi
+        return np.clip(x, lo, hi)
+
+    def backward(self, grad):
+        return grad * self.inside
+
+
+def exp(x: Any) -> Tensor:
+    """Elementwise eˣ."""
+    return Exp.apply(x)
+
+
+def log(x: Any) -> Tensor:
+    """Elementwise natural logarithm."""
+    return Log.apply(x)
+
+
+def sqrt(x: Any) -> Tensor:
+    """Elementwise square root."""
+    return Sqrt.apply(x)
+
+
+def abs(x: Any) -> Tensor:
+    """Elementwise |x|."""
+    return Abs.apply(x)
+
+
+def clip(x: Any, lo: float | None = None, hi: float | None = None) -> Tensor:
+    """Elementwise clamp into [lo, hi] (either bound may be None)."""
+    return Clip.apply(x, lo=lo, hi=hi)

@@ -1,0 +1,232 @@
+"""Optimizers: update parameters in place from their gradients (Keras' update rules).
+
+    opt = SGD(learning_rate=0.1, momentum=0.9)
+    for x, y in batches:
+        opt.zero_grad(params)
+        loss = mse(y, model(x))
+        loss.backward()
+        opt.step(params)
+
+`step` changes each `p.data` in place (same array object, same dtype: float32 stays
+float32), with whole-array NumPy operations. Per-parameter state (momentum, Adam's
+moments) lives in `optimizer.state`, a dict keyed by the parameter Tensor itself
+(Tensors hash by identity), created lazily at a parameter's first update.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import numpy as np
+
+from .autograd import Tensor
+
+
+def _learning_rate(name: str, learning_rate: float | None, lr: float | None,
+                   default: float) -> float:
+    """Resolve the `lr` alias (the article writes Adam(lr=0.001)) against `learning_rate`."""
+    if learning_rate is not None and lr is not None:
+        raise TypeError(f"{name}: got both learning_rate={learning_rate} and lr={lr}; "
+                        f"lr is an alias of learning_rate, pass only one")
+    value = lr if lr is not None else learning_rate if learning_rate is not None else default
+    return _check(name, "learning_rate", value, value > 0, "> 0")
+
+
+def _check(name: str, arg: str, value: Any, ok: bool, expected: str) -> float:
+    if not (ok and math.isfinite(value)):
+        raise ValueError(f"{name}: {arg} must be {expected}, got {value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class. Subclasses set their hyper-parameters and implement `_update`.
+
+    Attributes:
+        learning_rate: the step size α.
+        iterations: number of `step` calls so far.
+        state: per-parameter state, {parameter Tensor: {name: array or number}}.
+    """
+
+    def __init__(self, learning_rate: float) -> None:
+        self.learning_rate = learning_rate
+        self.iterations = 0
+        self.state: dict[Tensor, dict[str, Any]] = {}
+
+    def _init_state(self, p: Tensor) -> dict[str, Any]:
+        """The fresh state of a parameter before its first update."""
+        return {}
+
+    def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+        """Update `data` in place from `grad`, using and updating `state`."""
+        raise NotImplementedError(f"{type(self).__name__}._update")
+
+    def step(self, params: Iterable[Tensor]) -> None:
+        """Apply one update to every parameter that has a gradient (grad None: skipped)."""
+        name = type(self).__name__
+        self.iterations += 1
+        for p in params:
+            if p.grad is None:
+                continue
+            if p.grad.shape != p.shape:
+                raise ValueError(f"{name}.step: a parameter of shape {p.shape} has a gradient "
+                                 f"of shape {p.grad.shape}; expected the same shape")
+            if p not in self.state:
+                self.state[p] = self._init_state(p)
+            self._update(p.data, p.grad, self.state[p])
+
+    def zero_grad(self, params: Iterable[Tensor]) -> None:
+        """Forget the gradients (set `p.grad = None`): backward() accumulates into them."""
+        for p in params:
+            p.grad = None
+
+    def get_config(self) -> dict[str, Any]:
+        """The hyper-parameters: `type(opt)(**opt.get_config())` makes an equal optimizer."""
+        return {"learning_rate": self.learning_rate}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Optimizer:
+        return cls(**config)
+
+    def state_dict(self, params: Iterable[Tensor]) -> dict[str, Any]:
+        """A snapshot of the optimizer's state as a flat dict of NumPy arrays and numbers.
+
+        `params` must be the same list, in the same order, that is passed to `step`: the
+        state of ``params[i]`` is stored under keys ``"{i}.{name}"`` (e.g. "0.m"), plus
+        "iterations". The dict can go straight into ``np.savez(file, **state)``.
+        The hyper-parameters are not included: save `get_config()` for those.
+        """
+        out: dict[str, Any] = {"iterations": self.iterations}
+        for i, p in enumerate(params):
+            for key, value in self.state.get(p, {}).items():
+                out[f"{i}.{key}"] = value.copy() if isinstance(value, np.ndarray) else value
+        return out
+
+    def load_state_dict(self, state: dict[str, Any], params: Iterable[Tensor]) -> None:
+        """Restore a `state_dict(params)` snapshot (also as loaded back by np.load).
+
+        `params` must be the list, in the same order, given to `state_dict`: the next step
+        is then bit-for-bit the one the saved optimizer would have taken.
+        """
+        name = type(self).__name__
+        params = list(params)
+        new: dict[Tensor, dict[str, Any]] = {}
+        for key, value in state.items():
+            if key == "iterations":
+                continue
+            index, _, field = key.partition(".")
+            if not (index.isdigit() and int(index) < len(params) and field):
+                raise ValueError(f"{name}.load_state_dict: unexpected key {key!r} for "
+                                 f"{len(params)} parameters")
+            p = params[int(index)]
+            value = np.array(value)  # a copy: the snapshot stays independent
+            if value.ndim == 0:
+                value = value.item()  # numbers such as Adam's step count t
+            elif value.shape != p.shape:
+                raise ValueError(f"{name}.load_state_dict: {key!r} has shape {value.shape} but "
+                                 f"parameter {index} has shape {p.shape}")
+            new.setdefault(p, {})[field] = value
+        self.iterations = int(state["iterations"])
+        self.state = new
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional (Nesterov) momentum, as in Keras.
+
+    Plain (momentum = 0), the article's rule (section 3.1.4):  θ ← θ - α·g
+    Momentum μ:   v ← μ·v - α·g;   θ ← θ + v
+    Nesterov:     v ← μ·v - α·g;   θ ← θ + μ·v - α·g
+    The velocity v starts at 0 and has the parameter's shape and dtype.
+
+    Args:
+        learning_rate: α > 0, default 0.01. `lr` is accepted as an alias.
+        momentum: μ in [0, 1).
+        nesterov: use Nesterov momentum.
+    """
+
+    def __init__(self, learning_rate: float | None = None, momentum: float = 0.0,
+                 nesterov: bool = False, lr: float | None = None) -> None:
+        super().__init__(_learning_rate("SGD", learning_rate, lr, 0.01))
+        self.momentum = _check("SGD", "momentum", momentum, 0 <= momentum < 1, "in [0, 1)")
+        self.nesterov = bool(nesterov)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+    def _init_state(self, p: Tensor) -> dict[str, Any]:
+        return {"velocity": np.zeros_like(p.data)} if self.momentum else {}
+
+    def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+        lr, mu = self.learning_rate, self.momentum
+        if not mu:
+            data -= lr * grad
+            return
+        v = state["velocity"]
+        np.multiply(v, mu, out=v)
+        v -= lr * grad
+        if self.nesterov:
+            data += mu * v - lr * grad
+        else:
+            data += v
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015, Algorithm 1), for each parameter θ with gradient g:
+
+        t ← t + 1
+        m ← β1·m + (1 - β1)·g              (first moment, m starts at 0)
+        v ← β2·v + (1 - β2)·g²             (second moment, v starts at 0)
+        m̂ = m / (1 - β1^t);   v̂ = v / (1 - β2^t)      (bias correction)
+        θ ← θ - α·m̂ / (√v̂ + ε)
+
+    Because of the bias correction the first step is m̂/√v̂ = g/|g|, i.e. θ moves by
+    ≈ α·sign(g) whatever the scale of g. The step count t is kept per parameter (it
+    equals `iterations` when every parameter gets a gradient at every step).
+
+    Keras puts ε slightly differently (the paper's "ε̂" form: α_t = α√(1-β2^t)/(1-β1^t),
+    θ ← θ - α_t·m/(√v + ε)), which is the same up to a negligible rescaling of ε.
+
+    Args:
+        learning_rate: α > 0, default 0.001. `lr` is accepted as an alias.
+        beta_1, beta_2: the moments' decay rates, in [0, 1).
+        epsilon: ε > 0, keeps the division finite (Keras' default 1e-7).
+    """
+
+    def __init__(self, learning_rate: float | None = None, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-7, lr: float | None = None) -> None:
+        super().__init__(_learning_rate("Adam", learning_rate, lr, 0.001))
+        self.beta_1 = _check("Adam", "beta_1", beta_1, 0 <= beta_1 < 1, "in [0, 1)")
+        self.beta_2 = _check("Adam", "beta_2", beta_2, 0 <= beta_2 < 1, "in [0, 1)")
+        self.epsilon = _check("Adam", "epsilon", epsilon, epsilon > 0, "> 0")
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+    def _init_state(self, p: Tensor) -> dict[str, Any]:
+        return {"t": 0, "m": np.zeros_like(p.data), "v": np.zeros_like(p.data)}
+
+    def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+        b1, b2 = self.beta_1, self.beta_2
+        state["t"] = t = state["t"] + 1
+        m, v = state["m"], state["v"]
+        np.multiply(m, b1, out=m)
+        m += (1 - b1) * grad
+        np.multiply(v, b2, out=v)
+        v += (1 - b2) * np.square(grad)
+        denom = np.sqrt(v / (1 - b2 ** t))   # √v̂
+        denom += self.epsilon
+        data -= self.learning_rate * (m / (1 - b1 ** t)) / denom
+
+
+#: Optimizer classes by their Keras names (`model.compile(optimizer='adam')`).
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
+
+
+def get(name: Any) -> Optimizer:
+    """A fresh optimizer with default settings for a Keras name; an instance is passed through."""
+    if isinstance(name, Optimizer):
+        return name
+    if not (isinstance(name, str) and name in OPTIMIZERS):
+        known = ", ".join(repr(k) for k in OPTIMIZERS)
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {known} or an Optimizer")
+    return OPTIMIZERS[name]()
