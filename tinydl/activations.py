@@ -41,11 +41,11 @@ class Sigmoid(Function):
 class ReLU(Function):
     """relu(x) = max(0, x);  relu'(x) = 1 for x > 0, 0 for x < 0 (we take 0 at x = 0)."""
     def forward(self, x):
-        self.positive = x > 0
-        return np.where(self.positive, x, np.zeros((), x.dtype))
+        self.out = np.maximum(x, 0)
+        return self.out
 
     def backward(self, grad):
-        return grad * self.positive
+        return grad * (self.out > 0)
 
 
 class Tanh(Function):

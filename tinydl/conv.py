@@ -103,41 +103,35 @@ def _geometry(x: np.ndarray, w: np.ndarray, strides: Any, padding: Any, op: str)
 
 
 def im2col(xp: np.ndarray, kh: int, kw: int, strides: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
-    """Patches of a padded NHWC batch as rows: (N, Ho, Wo, kh, kw, C), a contiguous copy.
+    """Patches of a padded NHWC batch as rows: (N, Ho, Wo, kh, kw, C), contiguous.
 
-    patches[n, i, j, a, b, c] = xp[n, s_h·i + a, s_w·j + b, c]. Built with a strided view
-    (no data copied) and one copy to make it contiguous for the matrix product.
+    patches[n, i, j, a, b, c] = xp[n, s_h·i + a, s_w·j + b, c].
     """
     n, _, _, c = xp.shape
-    s0, s1, s2, s3 = xp.strides
-    sh, sw = strides
-    view = np.lib.stride_tricks.as_strided(
-        xp, shape=(n, out_hw[0], out_hw[1], kh, kw, c),
-        strides=(s0, s1 * sh, s2 * sw, s1, s2, s3), writeable=False)
-    return np.ascontiguousarray(view)
-
-
-def col2im(cols: np.ndarray, padded_shape: tuple[int, ...], strides: tuple[int, int]) -> np.ndarray:
-    """The adjoint of im2col: add each patch's entries back where they came from.
-
-    cols has shape (N, Ho, Wo, kh, kw, C). Loops over the kh·kw kernel offsets only
-    (9 for a 3×3 kernel); each iteration adds a whole strided slab of the batch.
-    """
-    _, ho, wo, kh, kw, _ = cols.shape
-    sh, sw = strides
-    out = np.zeros(padded_shape, dtype=cols.dtype)
+    (sh, sw), (ho, wo) = strides, out_hw
+    if c >= 16:
+        # one copy of a strided view of all patches: fast when each pixel's C channels
+        # form a long contiguous run
+        s0, s1, s2, s3 = xp.strides
+        view = np.lib.stride_tricks.as_strided(
+            xp, shape=(n, ho, wo, kh, kw, c), strides=(s0, s1 * sh, s2 * sw, s1, s2, s3),
+            writeable=False)
+        return np.ascontiguousarray(view)
+    # few channels (e.g. a grayscale image): copy one kernel offset at a time instead
+    cols = np.empty((n, ho, wo, kh, kw, c), dtype=xp.dtype)
     for a in range(kh):
         for b in range(kw):
-            out[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw, :] += cols[:, :, :, a, b, :]
-    return out
+            cols[:, :, :, a, b, :] = xp[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw, :]
+    return cols
 
 
 class Correlate2D(Function):
     """Cross-correlation y[n,i,j,o] = Σ_{a,b,c} w[a,b,c,o] · x_p[n, s·i+a, s·j+b, c] (+ bias).
 
     Forward: patches P (N·Ho·Wo, kh·kw·C_in) @ W (kh·kw·C_in, C_out).
-    Backward with G = dL/dy as (N·Ho·Wo, C_out):  dW = Pᵀ G,  db = Σ G,  dP = G Wᵀ, and
-    dx = col2im(dP) with the padding cut off.
+    Backward with G = dL/dy as (N·Ho·Wo, C_out):  dW = Pᵀ G,  db = Σ G, and dx gets,
+    from every kernel offset (a, b), G · w[a, b]ᵀ added where that offset's pixels came
+    from (the padding is cut off at the end).
     """
     def forward(self, x, w, b=None, strides=1, padding="valid", op="correlate2d"):
         self.strides, pads, out_hw = _geometry(x, w, strides, padding, op)
@@ -156,14 +150,23 @@ class Correlate2D(Function):
 
     def backward(self, grad):
         kh, kw, cin, cout = self.w.shape
+        n, ho, wo, _ = grad.shape
         g = grad.reshape(-1, cout)
         dw = (self.cols.T @ g).reshape(self.w.shape) if self.needs_grad[1] else None
-        db = g.sum(axis=0) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
+        db = None
+        if len(self.needs_grad) > 2 and self.needs_grad[2]:
+            db = np.ones(len(g), g.dtype) @ g  # = g.sum(axis=0), but BLAS does it 3× faster
         dx = None
         if self.needs_grad[0]:
-            dcols = (g @ self.w.reshape(-1, cout).T).reshape(*grad.shape[:3], kh, kw, cin)
-            dxp = col2im(dcols, self.padded_shape, self.strides)
-            (top, bottom), (left, right) = self.pads
+            # dx_p[n, s·i + a, s·j + b, :] += Σ_o g[n, i, j, o] · w[a, b, :, o]: one matrix
+            # product per kernel offset (a, b), added into the strided slab it came from
+            # (the adjoint of im2col, without building the big patch-gradient matrix)
+            (sh, sw), (top, bottom), (left, right) = self.strides, *self.pads
+            dxp = np.zeros(self.padded_shape, dtype=grad.dtype)
+            for a in range(kh):
+                for b in range(kw):
+                    dxp[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw, :] += \
+                        (g @ self.w[a, b].T).reshape(n, ho, wo, cin)
             dx = dxp[:, top:dxp.shape[1] - bottom, left:dxp.shape[2] - right, :]
         return (dx, dw, db) if len(self.needs_grad) > 2 else (dx, dw)
 

@@ -27,18 +27,6 @@ def _windows(xp: np.ndarray, pool: tuple[int, int], strides: tuple[int, int],
         strides=(s0, s1 * strides[0], s2 * strides[1], s1, s2, s3), writeable=False)
 
 
-def _scatter(per_offset, padded_shape, pool, strides, out_hw, dtype) -> np.ndarray:
-    """Sum, into an array of the padded input's shape, the gradient each window offset
-    (a, b) sends back: per_offset(a, b) has shape (N, Ho, Wo, C). Loops over the
-    ph·pw offsets only, never over pixels."""
-    out = np.zeros(padded_shape, dtype=dtype)
-    (sh, sw), (ho, wo) = strides, out_hw
-    for a in range(pool[0]):
-        for b in range(pool[1]):
-            out[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw, :] += per_offset(a, b)
-    return out
-
-
 class _Pool2D(Function):
     op = "pool2d"
 
@@ -52,9 +40,15 @@ class _Pool2D(Function):
             raise ValueError(f"{self.op}: padding {padding!r} must be smaller than the pool size "
                              f"{self.pool}, or some windows would hold only padding")
         self.pads, self.out_hw = ((top, bottom), (left, right)), (ho, wo)
+        self.overlapping = self.strides[0] < self.pool[0] or self.strides[1] < self.pool[1]
         xp = np.pad(x, ((0, 0), *self.pads, (0, 0)), constant_values=fill) if top + bottom + left + right else x
         self.padded_shape = xp.shape
         return xp
+
+    def slab(self, xp: np.ndarray, a: int, b: int) -> np.ndarray:
+        """The pixel at offset (a, b) of every window: a strided view (N, Ho, Wo, C)."""
+        (sh, sw), (ho, wo) = self.strides, self.out_hw
+        return xp[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw, :]
 
     def crop(self, dxp: np.ndarray) -> np.ndarray:
         (top, bottom), (left, right) = self.pads
@@ -62,23 +56,39 @@ class _Pool2D(Function):
 
 
 class MaxPool2D(_Pool2D):
-    """Forward keeps, per window, the offset k = a·pw + b of its maximum; backward sends
-    each output's gradient to that one input pixel (the first maximum when several tie,
-    as Keras and PyTorch do)."""
+    """Forward: a running maximum over the ph·pw window offsets, each step one
+    whole-batch np.maximum with the strided slab x_p[:, a::sh, b::sw, :].
+
+    Backward: each output's gradient goes to one input pixel, the first maximum of its
+    window in row-major order (as Keras and PyTorch do when values tie). Walking the
+    offsets in that order, an offset claims the windows whose maximum it holds and that
+    no earlier offset has claimed.
+    """
     op = "max_pool2d"
 
     def forward(self, x, pool_size=2, strides=None, padding="valid"):
-        xp = self.setup(x, pool_size, strides, padding, fill=-np.inf)
-        n, c = x.shape[0], x.shape[3]
-        win = _windows(xp, self.pool, self.strides, self.out_hw)
-        flat = win.transpose(0, 1, 2, 5, 3, 4).reshape(n, *self.out_hw, c, -1)
-        self.argmax = flat.argmax(axis=-1)                       # (N, Ho, Wo, C)
-        return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
+        self.xp = self.setup(x, pool_size, strides, padding, fill=-np.inf)
+        self.out = self.slab(self.xp, 0, 0).copy()
+        for k in range(1, self.pool[0] * self.pool[1]):
+            np.maximum(self.out, self.slab(self.xp, *divmod(k, self.pool[1])), out=self.out)
+        return self.out
 
     def backward(self, grad):
-        pw = self.pool[1]
-        dxp = _scatter(lambda a, b: grad * (self.argmax == a * pw + b), self.padded_shape,
-                       self.pool, self.strides, self.out_hw, grad.dtype)
+        dxp = np.zeros(self.padded_shape, dtype=grad.dtype)
+        unclaimed = np.ones(self.out.shape, dtype=bool)
+        offsets = [divmod(k, self.pool[1]) for k in range(self.pool[0] * self.pool[1])]
+        for a, b in offsets:
+            if (a, b) == offsets[-1]:
+                hit = unclaimed                 # whatever is left is the last offset's
+            else:
+                hit = self.slab(self.xp, a, b) == self.out
+                hit &= unclaimed
+                unclaimed ^= hit
+            view = self.slab(dxp, a, b)
+            if self.overlapping:                # windows share pixels: gradients add up
+                view += grad * hit
+            else:                               # each pixel in one window: write in place
+                np.multiply(grad, hit, out=view)
         return self.crop(dxp)
 
 
@@ -95,8 +105,10 @@ class AvgPool2D(_Pool2D):
 
     def backward(self, grad):
         g = grad / self.count
-        dxp = _scatter(lambda a, b: g, self.padded_shape, self.pool, self.strides,
-                       self.out_hw, grad.dtype)
+        dxp = np.zeros(self.padded_shape, dtype=grad.dtype)
+        for a in range(self.pool[0]):
+            for b in range(self.pool[1]):
+                self.slab(dxp, a, b)[...] += g
         return self.crop(dxp)
 
 
