@@ -27,7 +27,7 @@ def parse_args(description: str, argv: list[str] | None = None) -> argparse.Name
 
 
 def output_dir(args: argparse.Namespace, lesson: str) -> Path:
-    out = args.out or Path("lesson_output") / lesson
+    out = Path(args.out) if args.out else Path("lesson_output") / lesson
     out.mkdir(parents=True, exist_ok=True)
     return out
 

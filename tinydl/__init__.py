@@ -6,12 +6,20 @@ Public entry points:
     gradcheck            -- compare an op's gradient with central differences
     functional           -- every differentiable op as a function (conv2d, relu, ...)
     losses, optimizers, initializers
+    layers, models, metrics, utils, callbacks  -- the Keras-style model API
+    datasets             -- MNIST and Fashion-MNIST loaders
 """
-from . import activations, functional, initializers, losses, optimizers
+from ._allocator import keep_freed_memory
+
+keep_freed_memory()
+
+from . import (activations, callbacks, datasets, functional, initializers, layers, losses, metrics,
+               models, optimizers, utils)
 from .autograd import Function, Tensor, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
-           "GradcheckReport", "functional", "activations", "losses", "optimizers", "initializers"]
+           "GradcheckReport", "functional", "activations", "losses", "optimizers", "initializers",
+           "layers", "models", "metrics", "utils", "callbacks", "datasets"]

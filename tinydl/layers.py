@@ -1,0 +1,378 @@
+"""Layers: the building blocks of a `Sequential` model, with Keras' names and arguments.
+
+A layer is a function of a batch with its own weights:
+
+    layer = Dense(10, activation="softmax")
+    y = layer(x)              # builds the weights from x.shape at the first call
+
+Shapes follow Keras: `input_shape` given to a layer's constructor leaves out the batch
+axis, (28, 28, 1); shapes passed to `build` and `compute_output_shape` include it as
+None, (None, 28, 28, 1). Images are channels-last (N, H, W, C), as in the article.
+
+Write your own layer by subclassing `Layer`:
+
+    class Scale(Layer):
+        '''y = x · s, one learned scale per feature.'''
+        def build(self, input_shape):              # input_shape = (None, features)
+            self.s = self.add_weight("scale", (input_shape[-1],), "ones")
+
+        def call(self, x, training=False):         # x: a Tensor (N, features)
+            return x * self.s
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+from . import activations, initializers, utils
+from . import functional as F
+from .autograd import DEFAULT_DTYPE, Tensor, no_grad, to_array
+from .conv import as_pair, padding_amounts
+
+Shape = tuple[int | None, ...]
+
+
+class Layer:
+    """Base class of every layer.
+
+    Subclasses write:
+        build(input_shape)           create the weights with `add_weight` (optional)
+        call(x, training) -> Tensor  the forward computation on a Tensor batch
+        compute_output_shape(input_shape) -> shape (optional: by default, `call` is run
+                                     on a batch of one zero sample to find it)
+
+    Attributes:
+        name: 'conv2d', 'conv2d_1', ... (Keras' automatic names) or the one given.
+        weights: the weight Tensors, in creation order; `trainable_weights` is the same
+            list, or empty when `trainable` is False.
+        built: whether `build` has run; input_shape / output_shape once it has.
+        dtype: as given; else the model's (a Sequential passes its own dtype), else the
+            dtype of the first Tensor the layer is called on; float32 for arrays.
+        rng: the random generator for initializers and dropout; None means tinydl's
+            shared one (`tinydl.utils.set_random_seed`).
+        pre_activation: layers with an `activation` keep the last value before it (the
+            logits of a softmax output layer), for the model's fused loss.
+    """
+
+    pre_activation: Tensor | None = None
+
+    def __init__(self, name: str | None = None, input_shape: Any = None, dtype: Any = None,
+                 trainable: bool = True) -> None:
+        snake = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", type(self).__name__).lower()
+        self.name = name if name is not None else utils.unique_name(snake)
+        if isinstance(input_shape, int | np.integer):
+            input_shape = (int(input_shape),)
+        self.input_shape: Shape | None = None if input_shape is None else (None, *input_shape)
+        self.output_shape: Shape | None = None
+        self.dtype = None if dtype is None else np.dtype(dtype)
+        self.trainable = trainable
+        self.built = False
+        self.rng: np.random.Generator | None = None
+        self._weights: dict[str, Tensor] = {}
+
+    # -- what subclasses write ------------------------------------------------------
+    def build(self, input_shape: Shape) -> None:
+        """Create the weights for inputs of `input_shape` (batch axis included, None)."""
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        """The forward pass on a batch. `training` is True inside `fit` (dropout on)."""
+        raise NotImplementedError(f"{type(self).__name__}.call")
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The output shape for an input shape (batch axis None). This default runs the
+        layer on one zero sample; override it when that is slow or not a valid input."""
+        self.ensure_built(input_shape)
+        with no_grad():
+            out = self.call(Tensor(np.zeros((1, *input_shape[1:]), self.dtype)), training=False)
+        return (None, *out.shape[1:])
+
+    # -- the machinery -------------------------------------------------------------------
+    def add_weight(self, name: str, shape: tuple[int, ...],
+                   initializer: Any = "glorot_uniform") -> Tensor:
+        """Create, register and return a weight Tensor (requires_grad=True), initialised
+        by `initializer` (a name from tinydl.initializers or a function) from `self.rng`."""
+        init = initializers.get(initializer)
+        data = init(tuple(shape), rng=self.generator(), dtype=self.dtype)
+        weight = Tensor(np.asarray(data, dtype=self.dtype), requires_grad=True)
+        self._weights[name] = weight
+        return weight
+
+    def generator(self) -> np.random.Generator:
+        """This layer's random generator, or tinydl's shared one."""
+        return self.rng if self.rng is not None else utils.get_rng()
+
+    def ensure_built(self, input_shape: Shape, dtype: Any = None) -> None:
+        """Build once, for `input_shape` (with the batch axis), in `dtype` if none was set."""
+        if self.dtype is None:
+            self.dtype = np.dtype(dtype) if dtype is not None else DEFAULT_DTYPE
+        if not self.built:
+            input_shape = tuple(input_shape)
+            self.build(input_shape)
+            self.input_shape, self.built = input_shape, True
+            self.output_shape = self.compute_output_shape(input_shape)
+
+    def __call__(self, x: Any, training: bool = False) -> Tensor:
+        """Apply the layer to a batch (an array is cast to the layer's dtype)."""
+        if not isinstance(x, Tensor):
+            x = Tensor(to_array(x, self.name, "x").astype(self.dtype or DEFAULT_DTYPE, copy=False))
+        self.ensure_built((None, *x.shape[1:]), x.dtype)
+        return self.call(x, training)
+
+    @property
+    def weights(self) -> list[Tensor]:
+        return list(self._weights.values())
+
+    @property
+    def trainable_weights(self) -> list[Tensor]:
+        return self.weights if self.trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list[Tensor]:
+        return [] if self.trainable else self.weights
+
+    def named_weights(self) -> list[tuple[str, Tensor]]:
+        """[(weight name, Tensor)], e.g. [('kernel', ...), ('bias', ...)]."""
+        return list(self._weights.items())
+
+    def count_params(self) -> int:
+        """The number of weight values (scalars) in this layer."""
+        if not self.built:
+            raise ValueError(f"{self.name}: count_params() needs a built layer; give it an "
+                             f"input_shape or call it on data first")
+        return sum(w.size for w in self._weights.values())
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments: `type(layer)(**layer.get_config())` is a fresh copy."""
+        config: dict[str, Any] = {"name": self.name, "trainable": self.trainable}
+        if self.dtype is not None:
+            config["dtype"] = self.dtype.name
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _activation_name(fn: Any) -> str:
+    return "linear" if fn is activations.linear else getattr(fn, "__name__", repr(fn))
+
+
+def _require_rank(layer: Layer, input_shape: Shape, rank: int, layout: str, hint: str = "") -> None:
+    if len(input_shape) != rank or any(d is None for d in input_shape[1:]):
+        raise ValueError(f"{layer.name} ({type(layer).__name__}): expected inputs of shape "
+                         f"{layout}; got {tuple(input_shape)}{hint}")
+
+
+class Conv2D(Layer):
+    """2-D convolution layer: y = activation(conv2d(x, kernel) + bias).
+
+    Shapes: x (N, H, W, C_in) channels-last; kernel (kh, kw, C_in, filters); bias
+    (filters,); y (N, H_out, W_out, filters), H_out = floor((H - kh) / s) + 1 for
+    'valid' padding, ceil(H / s) for 'same'.
+
+    The convolution is the article's formula (section 3.1.4), a *true* convolution
+    (`tinydl.functional.conv2d`): y(i, j) = Σ_a Σ_b w(a, b)·x(i - a, j - b), the kernel
+    walked backwards. Keras' Conv2D computes cross-correlation (the kernel flipped). A
+    learned kernel does not care: it learns the flipped kernel and the network computes
+    the same function. But a kernel trained in Keras (or a hand-made edge detector
+    written for it) must be flipped in both spatial axes, `w[::-1, ::-1]`, to give the
+    same outputs here.
+    """
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: Any = "valid",
+                 activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not (isinstance(filters, int | np.integer) and filters >= 1):
+            raise ValueError(f"Conv2D: filters must be a positive int, got {filters!r}")
+        self.filters = int(filters)
+        self.kernel_size = as_pair(kernel_size, "kernel_size", "Conv2D")
+        self.strides = as_pair(strides, "strides", "Conv2D")
+        self.padding = padding.lower() if isinstance(padding, str) else padding
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        initializers.get(kernel_initializer), initializers.get(bias_initializer)  # fail early
+
+    def build(self, input_shape: Shape) -> None:
+        _require_rank(self, input_shape, 4, "(batch, height, width, channels)",
+                      ". A batch of grayscale images (N, H, W) needs a channel axis: x[..., None]"
+                      if len(input_shape) == 3 else "")
+        self.kernel = self.add_weight("kernel", (*self.kernel_size, input_shape[-1], self.filters),
+                                      self.kernel_initializer)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        self.pre_activation = F.conv2d(x, self.kernel, self.bias, self.strides, self.padding)
+        return self.activation(self.pre_activation)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self, input_shape, 4, "(batch, height, width, channels)")
+        (kh, kw), (sh, sw) = self.kernel_size, self.strides
+        ho = padding_amounts(input_shape[1], kh, sh, self.padding, 0, self.name)[2]
+        wo = padding_amounts(input_shape[2], kw, sw, self.padding, 1, self.name)[2]
+        return (input_shape[0], ho, wo, self.filters)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "strides": self.strides, "padding": self.padding,
+                "activation": _activation_name(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": self.kernel_initializer,
+                "bias_initializer": self.bias_initializer}
+
+
+class Dense(Layer):
+    """Fully connected layer: y = activation(x @ W + b).
+
+    This is the article's z = Wx + b written for a batch of row vectors: x (N, in) holds
+    one sample per row, the kernel W has layout (in, out) (Keras' layout: the article's
+    W acting on a column vector is this kernel transposed), b is (out,), y is (N, out):
+    z[n, j] = Σ_i x[n, i]·W[i, j] + b[j]. Inputs of higher rank (N, ..., in) are
+    transformed along the last axis, as in Keras.
+    """
+
+    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not (isinstance(units, int | np.integer) and units >= 1):
+            raise ValueError(f"Dense: units must be a positive int, got {units!r}")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        initializers.get(kernel_initializer), initializers.get(bias_initializer)
+
+    def build(self, input_shape: Shape) -> None:
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(f"{self.name} (Dense): expected inputs of shape (batch, features); "
+                             f"got {tuple(input_shape)}")
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),
+                                      self.kernel_initializer)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        z = x @ self.kernel
+        self.pre_activation = z + self.bias if self.bias is not None else z
+        return self.activation(self.pre_activation)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "units": self.units,
+                "activation": _activation_name(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": self.kernel_initializer,
+                "bias_initializer": self.bias_initializer}
+
+
+class MaxPooling2D(Layer):
+    """Max over each pool_size window: (N, H, W, C) -> (N, H_out, W_out, C), no weights.
+
+    strides default to pool_size (windows side by side); H_out = floor((H - ph) / sh) + 1
+    for 'valid', ceil(H / sh) for 'same'.
+    """
+    pool = staticmethod(F.max_pool2d)
+
+    def __init__(self, pool_size: Any = (2, 2), strides: Any = None, padding: str = "valid",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        op = type(self).__name__
+        self.pool_size = as_pair(pool_size, "pool_size", op)
+        self.strides = self.pool_size if strides is None else as_pair(strides, "strides", op)
+        self.padding = padding.lower() if isinstance(padding, str) else padding
+
+    def build(self, input_shape: Shape) -> None:
+        _require_rank(self, input_shape, 4, "(batch, height, width, channels)")
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        return self.pool(x, self.pool_size, self.strides, self.padding)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self, input_shape, 4, "(batch, height, width, channels)")
+        (ph, pw), (sh, sw) = self.pool_size, self.strides
+        ho = padding_amounts(input_shape[1], ph, sh, self.padding, 0, self.name)[2]
+        wo = padding_amounts(input_shape[2], pw, sw, self.padding, 1, self.name)[2]
+        return (input_shape[0], ho, wo, input_shape[3])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
+                "padding": self.padding}
+
+
+class AveragePooling2D(MaxPooling2D):
+    """Mean over each pool_size window (padding not counted); otherwise as MaxPooling2D."""
+    pool = staticmethod(F.avg_pool2d)
+
+
+class Flatten(Layer):
+    """(N, d1, d2, ...) -> (N, d1·d2·...), row-major (C order), no weights."""
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        return F.flatten(x)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        if any(d is None for d in input_shape[1:]):
+            raise ValueError(f"{self.name} (Flatten): needs a fully known input shape, got "
+                             f"{tuple(input_shape)}")
+        return (input_shape[0], math.prod(input_shape[1:]))
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, y = x · m / (1 - rate) with m_i ~ Bernoulli(1 - rate);
+    at inference (evaluate, predict, model(x)), y = x. No weights.
+
+    Args:
+        rate: the fraction of units zeroed, 0 ≤ rate < 1.
+        seed: seeds this layer's own mask generator; by default the masks come from the
+            model's generator (`Sequential(seed=...)`) or tinydl's shared one.
+    """
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate!r}")
+        self.rate, self.seed = float(rate), seed
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        return F.dropout(x, self.rate, training=training, rng=self.generator())
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+class Activation(Layer):
+    """Applies an activation function by name ('relu', 'softmax', ...), no weights."""
+
+    def __init__(self, activation: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        self.pre_activation = x
+        return self.activation(x)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "activation": _activation_name(self.activation)}
