@@ -24,11 +24,14 @@ When PyTorch can be imported (it is never a dependency of tinydl), the same figu
 measured for torch.nn.functional.conv2d / max_pool2d in their native NCHW layout (the
 input is permuted once, outside the timing) and the ratio tinydl/torch is printed
 (> 1 means tinydl is slower). A second torch column ("torch-CL") times the same
-calls on channels_last tensors (NHWC in memory, tinydl's layout). Torch's conv2d is a cross-correlation, so the torch
-figure for "conv2d" and for "correlate2d" is the same operation with the same cost.
-All tinydl timings run before any torch timing, so that torch's OpenMP threads, which
-spin for a while after each parallel region, do not steal the 2 cores from numpy.
-Thread counts are left at their defaults and printed.
+calls on channels_last tensors (NHWC in memory, tinydl's layout). Torch's conv2d is a
+cross-correlation, so the torch figure for "conv2d" and for "correlate2d" is the same
+operation with the same cost. All tinydl timings run before any torch timing, and torch
+waits for OpenBLAS' busy-waiting worker threads to go idle, so that neither library's
+threads compete with the other's for the 2 cores. Thread counts are left at their
+defaults and printed. Both libraries run in this one process, so whatever tinydl sets up
+process-wide at import (e.g. its malloc tuning, see TINYDL_MALLOC_TUNING) applies to
+torch's allocations too.
 """
 from __future__ import annotations
 
@@ -60,7 +63,7 @@ CASES = [
 ]
 
 ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-            "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+            "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TINYDL_MALLOC_TUNING")
 
 
 def median_seconds(fn, warmup: int, repeats: int) -> float:
@@ -208,6 +211,35 @@ def thread_report(torch) -> list[str]:
     return lines
 
 
+class ForeignCpu:
+    """Share of the machine's CPU time that *other* processes used between start() and
+    share(): /proc/stat's busy time minus this process's own (all its threads). Linux
+    only; None elsewhere. A few percent is noise; more means the figures are inflated."""
+
+    def __init__(self):
+        self.start = self._read()
+
+    @staticmethod
+    def _read():
+        try:
+            with open("/proc/stat") as f:
+                v = [int(t) for t in f.readline().split()[1:9]]
+            hz = os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, AttributeError):
+            return None
+        t = os.times()
+        busy = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz
+        return busy, t.user + t.system, sum(v) / hz
+
+    def share(self):
+        end = self._read()
+        if self.start is None or end is None:
+            return None
+        total = end[2] - self.start[2]
+        other = (end[0] - self.start[0]) - (end[1] - self.start[1])
+        return max(0.0, other / total) if total > 0 else None
+
+
 def load_average() -> str:
     try:
         return "/".join(f"{v:.2f}" for v in os.getloadavg())
@@ -253,6 +285,7 @@ def main(argv=None) -> int:
     if torch is None:
         print("PyTorch not importable (or --no-torch): tinydl figures only")
 
+    foreign = ForeignCpu()
     data = [make_data(xs, ks, op) for _, xs, ks, op in CASES]
     rows = []  # [name, shape, pass, flops, tinydl s, torch NCHW s, torch channels_last s]
     for (name, xs, ks, op), (x, w, g) in zip(CASES, data):
@@ -263,12 +296,12 @@ def main(argv=None) -> int:
         rows.append([name, shape_label(xs, ks, op), "fwd+bwd", flops and 3 * flops,
                      median_seconds(fwd_bwd, warmup, repeats), None, None])
 
-    diffs = []
+    diffs, bad = [], []
     if torch is not None:
         ours = [tinydl_forward(x, w, op) for (_, _, _, op), (x, w, _) in zip(CASES, data)]
         # OpenBLAS' worker threads busy-wait for a while after numpy's last matrix product;
-        # on a 2-core machine they would fight torch's 2 OpenMP threads (a 10x slowdown of
-        # whole calls was seen). Let them fall asleep before timing torch.
+        # on a 2-core machine they compete with torch's 2 OpenMP threads. Let them fall
+        # asleep before timing torch.
         time.sleep(0.5)
         for i, ((name, xs, ks, op), (x, w, g)) in enumerate(zip(CASES, data)):
             for col, channels_last in ((5, False), (6, True)):
@@ -307,6 +340,13 @@ def main(argv=None) -> int:
         bad = [f"{name} vs {which}: {d:.1e}" for d, name, which, scale in diffs if d > 1e-4 * scale]
         print(f"check: max |tinydl - torch| over all forward outputs = {max(diffs)[0]:.1e}"
               + (f"; MISMATCH: {', '.join(bad)}" if bad else " (agree)"))
+    share = foreign.share()
+    print(f"load average at the end: {load_average()}; other processes used "
+          + ("n/a" if share is None else f"{share:.0%}") + " of the CPU time during the timings"
+          + (" (figures inflated: rerun on an idle machine)" if share is not None and share > 0.05 else ""))
+    if diffs and bad:
+        print("error: tinydl and torch disagree (see MISMATCH above)", file=sys.stderr)
+        return 2
     return 0
 
 

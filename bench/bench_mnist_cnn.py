@@ -1,0 +1,141 @@
+"""The article's section-4 CNN on the full MNIST set: tinydl against PyTorch, side by side.
+
+Trains the same network (Conv 32 3×3 ReLU → MaxPool 2 → Conv 64 3×3 ReLU → MaxPool 2 →
+Flatten → Dense 128 ReLU → Dropout 0.5 → Dense 10 softmax; Adam 0.001; categorical
+cross-entropy; batch 128) on the 60,000 training images, once in tinydl and, when PyTorch
+is installed, once in PyTorch's CPU build, each in its own subprocess (so that the peak
+memory of one does not count for the other). Prints, per framework: seconds per epoch,
+test accuracy after the last epoch, peak resident memory; then the tinydl/PyTorch ratio
+of the epoch time.
+
+    python bench/bench_mnist_cnn.py                 # 1 epoch each
+    python bench/bench_mnist_cnn.py --epochs 10     # the article's 10 epochs (accuracy)
+
+Needs MNIST (TINYDL_DATA, the cache, or a download). Not part of the tests.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def load(limit: int | None):
+    from tinydl.datasets import mnist
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    if limit:
+        x_train, y_train = x_train[:limit], y_train[:limit]
+    return (x_train.reshape(-1, 28, 28, 1) / 255.0, y_train), (x_test.reshape(-1, 28, 28, 1) / 255.0, y_test)
+
+
+def run_tinydl(epochs: int, batch_size: int, limit: int | None) -> dict:
+    from tinydl.callbacks import Callback
+    from tinydl.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
+    from tinydl.models import Sequential
+    from tinydl.optimizers import Adam
+    from tinydl.utils import set_random_seed, to_categorical
+
+    (x_train, y_train), (x_test, y_test) = load(limit)
+    set_random_seed(0)
+    model = Sequential([
+        Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)), MaxPooling2D((2, 2)),
+        Conv2D(64, (3, 3), activation="relu"), MaxPooling2D((2, 2)), Flatten(),
+        Dense(128, activation="relu"), Dropout(0.5), Dense(10, activation="softmax")])
+    model.compile(optimizer=Adam(lr=0.001), loss="categorical_crossentropy", metrics=["accuracy"])
+
+    class Timer(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds.append(time.perf_counter() - self.start)
+
+    seconds: list[float] = []
+    model.fit(x_train, to_categorical(y_train, 10), batch_size=batch_size, epochs=epochs,
+              verbose=0, callbacks=[Timer()])
+    _, acc = model.evaluate(x_test, to_categorical(y_test, 10), batch_size=1000, verbose=0)
+    return {"epoch_seconds": seconds, "test_accuracy": float(acc)}
+
+
+def run_torch(epochs: int, batch_size: int, limit: int | None) -> dict:
+    import torch
+    from torch import nn
+
+    (x_train, y_train), (x_test, y_test) = load(limit)
+    torch.manual_seed(0)
+    x_train = torch.tensor(x_train, dtype=torch.float32).permute(0, 3, 1, 2).contiguous()
+    x_test = torch.tensor(x_test, dtype=torch.float32).permute(0, 3, 1, 2).contiguous()
+    y_train, y_test = torch.tensor(y_train, dtype=torch.long), torch.tensor(y_test, dtype=torch.long)
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(128, 10))  # softmax is inside cross_entropy
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    seconds = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.train()
+        for idx in torch.randperm(len(x_train)).split(batch_size):
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(x_train[idx]), y_train[idx])
+            loss.backward()
+            optimizer.step()
+        seconds.append(time.perf_counter() - start)
+    model.eval()
+    with torch.no_grad():
+        acc = (model(x_test).argmax(1) == y_test).float().mean().item()
+    return {"epoch_seconds": seconds, "test_accuracy": acc, "threads": torch.get_num_threads(),
+            "version": torch.__version__}
+
+
+def worker(name: str, args: argparse.Namespace) -> None:
+    result = (run_tinydl if name == "tinydl" else run_torch)(args.epochs, args.batch_size, args.limit)
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--limit", type=int, default=None, help="train on the first N images only")
+    parser.add_argument("--worker", choices=["tinydl", "torch"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args.worker, args)
+
+    try:
+        import torch  # noqa: F401  (only to know whether to compare)
+        frameworks = ["tinydl", "torch"]
+    except ImportError:
+        frameworks = ["tinydl"]
+        print("PyTorch is not installed: timing tinydl alone (pip install torch==2.13.0 to compare)")
+    results = {}
+    for name in frameworks:
+        cmd = [sys.executable, __file__, "--worker", name, "--epochs", str(args.epochs),
+               "--batch-size", str(args.batch_size)] + (["--limit", str(args.limit)] if args.limit else [])
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+        if proc.returncode or not lines:
+            sys.exit(f"{name} run failed:\n{proc.stdout}\n{proc.stderr}")
+        results[name] = json.loads(lines[-1][len("RESULT "):])
+
+    print(f"{'framework':<10} {'s/epoch (each epoch)':<34} {'median':>7} {'test acc':>9} {'peak RSS':>10}")
+    for name, r in results.items():
+        each = ", ".join(f"{s:.1f}" for s in r["epoch_seconds"])
+        print(f"{name:<10} {each:<34} {np.median(r['epoch_seconds']):>7.1f} "
+              f"{r['test_accuracy']:>9.4f} {r['peak_rss_mib']:>7.0f} MiB")
+    if "torch" in results:
+        ratio = np.median(results["tinydl"]["epoch_seconds"]) / np.median(results["torch"]["epoch_seconds"])
+        print(f"tinydl / PyTorch epoch time: {ratio:.2f}  (PyTorch {results['torch']['version']}, "
+              f"{results['torch']['threads']} threads)")
+
+
+if __name__ == "__main__":
+    main()
