@@ -40,7 +40,6 @@ class _Pool2D(Function):
             raise ValueError(f"{self.op}: padding {padding!r} must be smaller than the pool size "
                              f"{self.pool}, or some windows would hold only padding")
         self.pads, self.out_hw = ((top, bottom), (left, right)), (ho, wo)
-        self.overlapping = self.strides[0] < self.pool[0] or self.strides[1] < self.pool[1]
         xp = np.pad(x, ((0, 0), *self.pads, (0, 0)), constant_values=fill) if top + bottom + left + right else x
         self.padded_shape = xp.shape
         return xp
@@ -55,41 +54,79 @@ class _Pool2D(Function):
         return dxp[:, top:dxp.shape[1] - bottom, left:dxp.shape[2] - right, :]
 
 
-class MaxPool2D(_Pool2D):
-    """Forward: a running maximum over the ph·pw window offsets, each step one
-    whole-batch np.maximum with the strided slab x_p[:, a::sh, b::sw, :].
+def _offset(x: np.ndarray, axis: int, j: int, stride: int, n: int) -> np.ndarray:
+    """Element j of every window along `axis` (1 rows, 2 columns): x[..., j::stride, ...]
+    cut to n windows. A strided view, no copy."""
+    index = [slice(None)] * 4
+    index[axis] = slice(j, j + stride * (n - 1) + 1, stride)
+    return x[tuple(index)]
 
-    Backward: each output's gradient goes to one input pixel, the first maximum of its
-    window in row-major order (as Keras and PyTorch do when values tie). Walking the
-    offsets in that order, an offset claims the windows whose maximum it holds and that
-    no earlier offset has claimed.
+
+def _max_along(x: np.ndarray, axis: int, k: int, stride: int, n: int) -> np.ndarray:
+    """Maximum over windows of k elements along one axis: a running maximum over the k
+    offsets, one whole-batch np.maximum per offset."""
+    if k == 1:
+        return _offset(x, axis, 0, stride, n).copy()
+    best = np.maximum(_offset(x, axis, 0, stride, n), _offset(x, axis, 1, stride, n))
+    for j in range(2, k):
+        np.maximum(best, _offset(x, axis, j, stride, n), out=best)
+    return best
+
+
+def _route_along(grad: np.ndarray, x: np.ndarray, best: np.ndarray, axis: int, k: int,
+                 stride: int) -> np.ndarray:
+    """Adjoint of _max_along: each window's gradient goes to the first of its elements
+    that equals the window's maximum (ties: the earliest offset wins).
+
+    Walking the offsets in order, offset j claims the windows not claimed yet whose
+    maximum it holds; the last offset gets what is left. Windows that overlap
+    (stride < k) share elements, whose gradients add up; otherwise each element is in
+    at most one window and is written once."""
+    n = grad.shape[axis]
+    covered = stride == k and n * k == x.shape[axis]   # every element in exactly one window
+    out = (np.empty if covered else np.zeros)(x.shape, dtype=grad.dtype)
+    unclaimed = None
+    for j in range(k):
+        if j < k - 1:
+            winners = _offset(x, axis, j, stride, n) == best
+            if unclaimed is None:
+                unclaimed = ~winners
+            else:
+                winners &= unclaimed
+                unclaimed ^= winners
+        else:
+            winners = unclaimed if unclaimed is not None else np.ones(best.shape, dtype=bool)
+        view = _offset(out, axis, j, stride, n)
+        if stride < k:
+            view += grad * winners
+        else:
+            np.multiply(grad, winners, out=view)
+    return out
+
+
+class MaxPool2D(_Pool2D):
+    """A 2-D window's maximum is the maximum of its rows' maxima, so max-pooling runs as
+    two 1-D passes: across each window's columns (one maximum per image row and window
+    column), then down each window's rows. Each pass is a running maximum over the
+    window offsets, one whole-batch np.maximum per offset on a strided view.
+
+    Backward routes each output's gradient back through the two passes to a single input
+    pixel: the first maximum of its window in row-major order (the first winning row,
+    then the first winning column in it), as Keras and PyTorch do when values tie.
     """
     op = "max_pool2d"
 
     def forward(self, x, pool_size=2, strides=None, padding="valid"):
         self.xp = self.setup(x, pool_size, strides, padding, fill=-np.inf)
-        self.out = self.slab(self.xp, 0, 0).copy()
-        for k in range(1, self.pool[0] * self.pool[1]):
-            np.maximum(self.out, self.slab(self.xp, *divmod(k, self.pool[1])), out=self.out)
+        (ph, pw), (sh, sw), (ho, wo) = self.pool, self.strides, self.out_hw
+        self.row_max = _max_along(self.xp, 2, pw, sw, wo)         # (N, Hp, Wo, C)
+        self.out = _max_along(self.row_max, 1, ph, sh, ho)        # (N, Ho, Wo, C)
         return self.out
 
     def backward(self, grad):
-        dxp = np.zeros(self.padded_shape, dtype=grad.dtype)
-        unclaimed = np.ones(self.out.shape, dtype=bool)
-        offsets = [divmod(k, self.pool[1]) for k in range(self.pool[0] * self.pool[1])]
-        for a, b in offsets:
-            if (a, b) == offsets[-1]:
-                hit = unclaimed                 # whatever is left is the last offset's
-            else:
-                hit = self.slab(self.xp, a, b) == self.out
-                hit &= unclaimed
-                unclaimed ^= hit
-            view = self.slab(dxp, a, b)
-            if self.overlapping:                # windows share pixels: gradients add up
-                view += grad * hit
-            else:                               # each pixel in one window: write in place
-                np.multiply(grad, hit, out=view)
-        return self.crop(dxp)
+        (ph, pw), (sh, sw) = self.pool, self.strides
+        g_rows = _route_along(grad, self.row_max, self.out, 1, ph, sh)   # (N, Hp, Wo, C)
+        return self.crop(_route_along(g_rows, self.xp, self.row_max, 2, pw, sw))
 
 
 class AvgPool2D(_Pool2D):
