@@ -102,61 +102,72 @@ def _geometry(x: np.ndarray, w: np.ndarray, strides: Any, padding: Any, op: str)
     return (sh, sw), ((top, bottom), (left, right)), (ho, wo)
 
 
-def im2col(xp: np.ndarray, kh: int, kw: int, strides: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
-    """Patches of a padded NHWC batch as rows: (N, Ho, Wo, kh, kw, C), contiguous.
+def im2col(xp: np.ndarray, kh: int, kw: int, strides: tuple[int, int], out_hw: tuple[int, int],
+           ones_column: bool = False) -> np.ndarray:
+    """Every kh×kw×C patch of a padded NHWC batch as a row of a matrix P.
 
-    patches[n, i, j, a, b, c] = xp[n, s_h·i + a, s_w·j + b, c].
+    P has shape (N·Ho·Wo, kh·kw·C), row (n, i, j) holding xp[n, s_h·i + a, s_w·j + b, c]
+    in (a, b, c) order. With `ones_column`, a last column of ones is appended: then
+    [P 1] @ [W; bᵀ] = P @ W + b, so the bias rides along in the matrix product (the
+    article's z = Wx + b written as z = [W b]·[x; 1]) instead of costing a pass of its own.
     """
     n, _, _, c = xp.shape
     (sh, sw), (ho, wo) = strides, out_hw
+    k = kh * kw * c
+    cols = np.empty((n, ho, wo, k + ones_column), dtype=xp.dtype)
+    patches = cols[..., :k].reshape(n, ho, wo, kh, kw, c)  # a view into cols
     if c >= 16:
-        # one copy of a strided view of all patches: fast when each pixel's C channels
+        # one copy from a strided view of all patches: fast when each pixel's C channels
         # form a long contiguous run
         s0, s1, s2, s3 = xp.strides
         view = np.lib.stride_tricks.as_strided(
             xp, shape=(n, ho, wo, kh, kw, c), strides=(s0, s1 * sh, s2 * sw, s1, s2, s3),
             writeable=False)
-        return np.ascontiguousarray(view)
-    # few channels (e.g. a grayscale image): copy one kernel offset at a time instead
-    cols = np.empty((n, ho, wo, kh, kw, c), dtype=xp.dtype)
-    for a in range(kh):
-        for b in range(kw):
-            cols[:, :, :, a, b, :] = xp[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw, :]
-    return cols
+        np.copyto(patches, view)
+    else:
+        # few channels (e.g. a grayscale image): copy one kernel offset at a time
+        for a in range(kh):
+            for b in range(kw):
+                patches[:, :, :, a, b, :] = xp[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw, :]
+    if ones_column:
+        cols[..., k] = 1
+    return cols.reshape(-1, k + ones_column)
 
 
 class Correlate2D(Function):
     """Cross-correlation y[n,i,j,o] = Σ_{a,b,c} w[a,b,c,o] · x_p[n, s·i+a, s·j+b, c] (+ bias).
 
-    Forward: patches P (N·Ho·Wo, kh·kw·C_in) @ W (kh·kw·C_in, C_out).
-    Backward with G = dL/dy as (N·Ho·Wo, C_out):  dW = Pᵀ G,  db = Σ G, and dx gets,
-    from every kernel offset (a, b), G · w[a, b]ᵀ added where that offset's pixels came
-    from (the padding is cut off at the end).
+    Forward: one matrix product of the patches P (N·Ho·Wo, kh·kw·C_in), with a column of
+    ones when there is a bias, and the kernel W (kh·kw·C_in, C_out) with the bias as a
+    last row.
+    Backward with G = dL/dy as (N·Ho·Wo, C_out): [dW; dbᵀ] = [P 1]ᵀ G (so db = Σ G comes
+    out of the same product), and dx gets, from every kernel offset (a, b), G · w[a, b]ᵀ
+    added where that offset's pixels came from (the padding is cut off at the end).
     """
     def forward(self, x, w, b=None, strides=1, padding="valid", op="correlate2d"):
         self.strides, pads, out_hw = _geometry(x, w, strides, padding, op)
         if b is not None and b.shape != (w.shape[3],):
             raise ValueError(f"{op}: bias must have shape ({w.shape[3]},) (one per output "
                              f"channel); got shape {b.shape}")
-        self.pads, self.x_shape, self.w = pads, x.shape, w
+        self.pads, self.w, self.has_bias = pads, w, b is not None
         xp = np.pad(x, ((0, 0), *pads, (0, 0))) if any(map(any, pads)) else x
         self.padded_shape = xp.shape
         kh, kw, cin, cout = w.shape
-        self.cols = im2col(xp, kh, kw, self.strides, out_hw).reshape(-1, kh * kw * cin)
-        y = self.cols @ w.reshape(-1, cout)
-        if b is not None:
-            y += b
-        return y.reshape(x.shape[0], *out_hw, cout)
+        self.cols = im2col(xp, kh, kw, self.strides, out_hw, ones_column=self.has_bias)
+        weights = w.reshape(-1, cout)
+        if self.has_bias:
+            weights = np.concatenate([weights, b[None, :].astype(w.dtype)])
+        return (self.cols @ weights).reshape(x.shape[0], *out_hw, cout)
 
     def backward(self, grad):
         kh, kw, cin, cout = self.w.shape
         n, ho, wo, _ = grad.shape
         g = grad.reshape(-1, cout)
-        dw = (self.cols.T @ g).reshape(self.w.shape) if self.needs_grad[1] else None
-        db = None
-        if len(self.needs_grad) > 2 and self.needs_grad[2]:
-            db = np.ones(len(g), g.dtype) @ g  # = g.sum(axis=0), but BLAS does it 3× faster
-        dx = None
+        dw = db = dx = None
+        if self.needs_grad[1] or (self.has_bias and self.needs_grad[2]):
+            dwb = self.cols.T @ g                       # (kh·kw·C_in [+ 1], C_out)
+            dw = dwb[:kh * kw * cin].reshape(self.w.shape)
+            db = dwb[-1] if self.has_bias else None
         if self.needs_grad[0]:
             # dx_p[n, s·i + a, s·j + b, :] += Σ_o g[n, i, j, o] · w[a, b, :, o]: one matrix
             # product per kernel offset (a, b), added into the strided slab it came from
@@ -168,7 +179,7 @@ class Correlate2D(Function):
                     dxp[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw, :] += \
                         (g @ self.w[a, b].T).reshape(n, ho, wo, cin)
             dx = dxp[:, top:dxp.shape[1] - bottom, left:dxp.shape[2] - right, :]
-        return (dx, dw, db) if len(self.needs_grad) > 2 else (dx, dw)
+        return (dx, dw, db) if self.has_bias else (dx, dw)
 
 
 class Conv2D(Function):
