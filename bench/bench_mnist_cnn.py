@@ -8,8 +8,8 @@ memory of one does not count for the other). Prints, per framework: seconds per 
 test accuracy after the last epoch, peak resident memory; then the tinydl/PyTorch ratio
 of the epoch time.
 
-    python bench/bench_mnist_cnn.py                 # 1 epoch each
-    python bench/bench_mnist_cnn.py --epochs 10     # the article's 10 epochs (accuracy)
+    python bench/bench_mnist_cnn.py                          # 3 alternated 1-epoch runs each
+    python bench/bench_mnist_cnn.py --epochs 10 --rounds 1   # the article's 10 epochs (accuracy)
 
 Needs MNIST (TINYDL_DATA, the cache, or a download). Not part of the tests.
 """
@@ -100,9 +100,22 @@ def worker(name: str, args: argparse.Namespace) -> None:
     print("RESULT " + json.dumps(result))
 
 
+def run_worker(name: str, epochs: int, batch_size: int, limit: int | None) -> dict:
+    cmd = [sys.executable, __file__, "--worker", name, "--epochs", str(epochs),
+           "--batch-size", str(batch_size)] + (["--limit", str(limit)] if limit else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode or not lines:
+        sys.exit(f"{name} run failed:\n{proc.stdout}\n{proc.stderr}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=1, help="epochs per run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="runs of each framework, alternated (tinydl, torch, torch, tinydl, ...) "
+                             "so that a slow spell of the machine hits both")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N images only")
     parser.add_argument("--worker", choices=["tinydl", "torch"], help=argparse.SUPPRESS)
@@ -116,25 +129,24 @@ def main() -> None:
     except ImportError:
         frameworks = ["tinydl"]
         print("PyTorch is not installed: timing tinydl alone (pip install torch==2.13.0 to compare)")
-    results = {}
-    for name in frameworks:
-        cmd = [sys.executable, __file__, "--worker", name, "--epochs", str(args.epochs),
-               "--batch-size", str(args.batch_size)] + (["--limit", str(args.limit)] if args.limit else [])
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
-        lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-        if proc.returncode or not lines:
-            sys.exit(f"{name} run failed:\n{proc.stdout}\n{proc.stderr}")
-        results[name] = json.loads(lines[-1][len("RESULT "):])
+    runs: dict[str, list[dict]] = {name: [] for name in frameworks}
+    for r in range(args.rounds):
+        for name in (frameworks if r % 2 == 0 else frameworks[::-1]):
+            runs[name].append(run_worker(name, args.epochs, args.batch_size, args.limit))
+            print(f"round {r + 1}: {name:<7} s/epoch "
+                  + ", ".join(f"{s:.1f}" for s in runs[name][-1]["epoch_seconds"])
+                  + f"; test accuracy {runs[name][-1]['test_accuracy']:.4f}", flush=True)
 
-    print(f"{'framework':<10} {'s/epoch (each epoch)':<34} {'median':>7} {'test acc':>9} {'peak RSS':>10}")
-    for name, r in results.items():
-        each = ", ".join(f"{s:.1f}" for s in r["epoch_seconds"])
-        print(f"{name:<10} {each:<34} {np.median(r['epoch_seconds']):>7.1f} "
-              f"{r['test_accuracy']:>9.4f} {r['peak_rss_mib']:>7.0f} MiB")
-    if "torch" in results:
-        ratio = np.median(results["tinydl"]["epoch_seconds"]) / np.median(results["torch"]["epoch_seconds"])
-        print(f"tinydl / PyTorch epoch time: {ratio:.2f}  (PyTorch {results['torch']['version']}, "
-              f"{results['torch']['threads']} threads)")
+    print(f"\n{'framework':<10} {'median s/epoch':>15} {'test acc (last run)':>20} {'peak RSS':>10}")
+    medians = {}
+    for name, results in runs.items():
+        medians[name] = float(np.median([s for r in results for s in r["epoch_seconds"]]))
+        print(f"{name:<10} {medians[name]:>15.1f} {results[-1]['test_accuracy']:>20.4f} "
+              f"{max(r['peak_rss_mib'] for r in results):>6.0f} MiB")
+    if "torch" in runs:
+        print(f"tinydl / PyTorch epoch time: {medians['tinydl'] / medians['torch']:.2f}  "
+              f"(PyTorch {runs['torch'][0]['version']}, {runs['torch'][0]['threads']} threads; "
+              f"{args.rounds} alternated runs of {args.epochs} epoch(s) each)")
 
 
 if __name__ == "__main__":

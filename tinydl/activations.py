@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import Function, Tensor, to_array
+from .parallel import over_batch
 
 
 def linear(x: Any) -> Tensor:
@@ -41,11 +42,19 @@ class Sigmoid(Function):
 class ReLU(Function):
     """relu(x) = max(0, x);  relu'(x) = 1 for x > 0, 0 for x < 0 (we take 0 at x = 0)."""
     def forward(self, x):
-        self.out = np.maximum(x, 0)
+        if x.ndim == 0:
+            self.out = np.maximum(x, 0)
+            return self.out
+        self.out = np.empty_like(x)
+        over_batch(lambda s: np.maximum(x[s], 0, out=self.out[s]), len(x), x.size)
         return self.out
 
     def backward(self, grad):
-        return grad * (self.out > 0)
+        if grad.ndim == 0:
+            return grad * (self.out > 0)
+        dx = np.empty_like(grad)
+        over_batch(lambda s: np.multiply(grad[s], self.out[s] > 0, out=dx[s]), len(grad), grad.size)
+        return dx
 
 
 class Tanh(Function):

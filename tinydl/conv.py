@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import Function, Tensor, to_array
+from .parallel import over_batch
 
 
 def as_pair(value: Any, name: str, op: str) -> tuple[int, int]:
@@ -116,19 +117,23 @@ def im2col(xp: np.ndarray, kh: int, kw: int, strides: tuple[int, int], out_hw: t
     k = kh * kw * c
     cols = np.empty((n, ho, wo, k + ones_column), dtype=xp.dtype)
     patches = cols[..., :k].reshape(n, ho, wo, kh, kw, c)  # a view into cols
-    if c >= 16:
-        # one copy from a strided view of all patches: fast when each pixel's C channels
-        # form a long contiguous run
-        s0, s1, s2, s3 = xp.strides
-        view = np.lib.stride_tricks.as_strided(
-            xp, shape=(n, ho, wo, kh, kw, c), strides=(s0, s1 * sh, s2 * sw, s1, s2, s3),
-            writeable=False)
-        np.copyto(patches, view)
-    else:
-        # few channels (e.g. a grayscale image): copy one kernel offset at a time
-        for a in range(kh):
-            for b in range(kw):
-                patches[:, :, :, a, b, :] = xp[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw, :]
+
+    def copy_patches(s: slice) -> None:  # samples s of the batch
+        if c >= 16:
+            # one copy from a strided view of all patches: fast when each pixel's C
+            # channels form a long contiguous run
+            s0, s1, s2, s3 = xp.strides
+            view = np.lib.stride_tricks.as_strided(
+                xp[s], shape=(len(range(n)[s]), ho, wo, kh, kw, c),
+                strides=(s0, s1 * sh, s2 * sw, s1, s2, s3), writeable=False)
+            np.copyto(patches[s], view)
+        else:
+            # few channels (e.g. a grayscale image): copy one kernel offset at a time
+            for a in range(kh):
+                for b in range(kw):
+                    patches[s, :, :, a, b, :] = xp[s, a:a + sh * (ho - 1) + 1:sh,
+                                                   b:b + sw * (wo - 1) + 1:sw, :]
+    over_batch(copy_patches, n, patches.size)
     if ones_column:
         cols[..., k] = 1
     return cols.reshape(-1, k + ones_column)

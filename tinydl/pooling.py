@@ -15,6 +15,7 @@ import numpy as np
 
 from .autograd import Function, Tensor, to_array
 from .conv import as_pair, check_nhwc, padding_amounts
+from .parallel import over_batch
 
 
 def _windows(xp: np.ndarray, pool: tuple[int, int], strides: tuple[int, int],
@@ -62,29 +63,29 @@ def _offset(x: np.ndarray, axis: int, j: int, stride: int, n: int) -> np.ndarray
     return x[tuple(index)]
 
 
-def _max_along(x: np.ndarray, axis: int, k: int, stride: int, n: int) -> np.ndarray:
-    """Maximum over windows of k elements along one axis: a running maximum over the k
-    offsets, one whole-batch np.maximum per offset."""
+def _max_along(x: np.ndarray, axis: int, k: int, stride: int, out: np.ndarray) -> None:
+    """out = the maximum over windows of k elements along one axis: a running maximum
+    over the k offsets, one np.maximum over the whole (part of the) batch per offset."""
+    n = out.shape[axis]
     if k == 1:
-        return _offset(x, axis, 0, stride, n).copy()
-    best = np.maximum(_offset(x, axis, 0, stride, n), _offset(x, axis, 1, stride, n))
+        out[...] = _offset(x, axis, 0, stride, n)
+        return
+    np.maximum(_offset(x, axis, 0, stride, n), _offset(x, axis, 1, stride, n), out=out)
     for j in range(2, k):
-        np.maximum(best, _offset(x, axis, j, stride, n), out=best)
-    return best
+        np.maximum(out, _offset(x, axis, j, stride, n), out=out)
 
 
 def _route_along(grad: np.ndarray, x: np.ndarray, best: np.ndarray, axis: int, k: int,
-                 stride: int) -> np.ndarray:
+                 stride: int, out: np.ndarray) -> None:
     """Adjoint of _max_along: each window's gradient goes to the first of its elements
-    that equals the window's maximum (ties: the earliest offset wins).
+    that equals the window's maximum (ties: the earliest offset wins). `out` has x's
+    shape and must start at zero where no window reaches.
 
     Walking the offsets in order, offset j claims the windows not claimed yet whose
     maximum it holds; the last offset gets what is left. Windows that overlap
     (stride < k) share elements, whose gradients add up; otherwise each element is in
     at most one window and is written once."""
     n = grad.shape[axis]
-    covered = stride == k and n * k == x.shape[axis]   # every element in exactly one window
-    out = (np.empty if covered else np.zeros)(x.shape, dtype=grad.dtype)
     unclaimed = None
     for j in range(k):
         if j < k - 1:
@@ -101,14 +102,22 @@ def _route_along(grad: np.ndarray, x: np.ndarray, best: np.ndarray, axis: int, k
             view += grad * winners
         else:
             np.multiply(grad, winners, out=view)
-    return out
+
+
+def _gradient_buffer(shape: tuple[int, ...], axis: int, k: int, stride: int, n: int,
+                     dtype: np.dtype) -> np.ndarray:
+    """Room for a gradient routed back along `axis`: uninitialised when the windows tile
+    that axis exactly (every element gets written), zeros otherwise."""
+    tiled = stride == k and n * k == shape[axis]
+    return (np.empty if tiled else np.zeros)(shape, dtype=dtype)
 
 
 class MaxPool2D(_Pool2D):
     """A 2-D window's maximum is the maximum of its rows' maxima, so max-pooling runs as
     two 1-D passes: across each window's columns (one maximum per image row and window
     column), then down each window's rows. Each pass is a running maximum over the
-    window offsets, one whole-batch np.maximum per offset on a strided view.
+    window offsets, one whole-batch np.maximum per offset on a strided view; the batch
+    is shared out between the cores (tinydl.parallel).
 
     Backward routes each output's gradient back through the two passes to a single input
     pixel: the first maximum of its window in row-major order (the first winning row,
@@ -117,16 +126,28 @@ class MaxPool2D(_Pool2D):
     op = "max_pool2d"
 
     def forward(self, x, pool_size=2, strides=None, padding="valid"):
-        self.xp = self.setup(x, pool_size, strides, padding, fill=-np.inf)
+        xp = self.xp = self.setup(x, pool_size, strides, padding, fill=-np.inf)
         (ph, pw), (sh, sw), (ho, wo) = self.pool, self.strides, self.out_hw
-        self.row_max = _max_along(self.xp, 2, pw, sw, wo)         # (N, Hp, Wo, C)
-        self.out = _max_along(self.row_max, 1, ph, sh, ho)        # (N, Ho, Wo, C)
+        n, hp, _, c = xp.shape
+        self.row_max = np.empty((n, hp, wo, c), dtype=x.dtype)    # max across columns
+        self.out = np.empty((n, ho, wo, c), dtype=x.dtype)        # then down the rows
+
+        def work(s):
+            _max_along(xp[s], 2, pw, sw, self.row_max[s])
+            _max_along(self.row_max[s], 1, ph, sh, self.out[s])
+        over_batch(work, n, xp.size)
         return self.out
 
     def backward(self, grad):
-        (ph, pw), (sh, sw) = self.pool, self.strides
-        g_rows = _route_along(grad, self.row_max, self.out, 1, ph, sh)   # (N, Hp, Wo, C)
-        return self.crop(_route_along(g_rows, self.xp, self.row_max, 2, pw, sw))
+        (ph, pw), (sh, sw), (ho, wo) = self.pool, self.strides, self.out_hw
+        g_rows = _gradient_buffer(self.row_max.shape, 1, ph, sh, ho, grad.dtype)
+        dxp = _gradient_buffer(self.padded_shape, 2, pw, sw, wo, grad.dtype)
+
+        def work(s):
+            _route_along(grad[s], self.row_max[s], self.out[s], 1, ph, sh, g_rows[s])
+            _route_along(g_rows[s], self.xp[s], self.row_max[s], 2, pw, sw, dxp[s])
+        over_batch(work, len(grad), dxp.size)
+        return self.crop(dxp)
 
 
 class AvgPool2D(_Pool2D):
