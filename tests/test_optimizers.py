@@ -178,8 +178,8 @@ def test_get():
     assert optimizers.get("adam") is not optimizers.get("adam")   # a fresh instance each time
     opt = Adam(lr=0.1)
     assert optimizers.get(opt) is opt
-    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'; expected one of 'sgd'"):
-        optimizers.get("rmsprop")
+    with pytest.raises(ValueError, match="unknown optimizer 'adagrad'; expected one of 'sgd'"):
+        optimizers.get("adagrad")
 
 
 # -- saving and restoring ---------------------------------------------------------------
@@ -224,3 +224,91 @@ def test_state_dict_is_a_snapshot_and_load_checks_shapes():
         SGD(momentum=0.9).load_state_dict(snapshot, [param([1.0, 2.0, 3.0])])
     with pytest.raises(ValueError, match="unexpected key '1.velocity' for 1 parameters"):
         SGD(momentum=0.9).load_state_dict({"iterations": 1, "1.velocity": np.zeros(2)}, [p])
+
+
+# -- RMSprop (Keras 3's update_step), by hand ---------------------------------------------
+
+def test_rmsprop_keras_docstring_example():
+    # Keras' own example: var = 10, loss = var²/2 (g = 10), lr = 0.1 → 9.683772
+    p = param([10.0], [10.0])
+    optimizers.RMSprop(learning_rate=0.1).step([p])
+    np.testing.assert_allclose(p.data, [10.0 - 0.1 * 10.0 / math.sqrt(0.1 * 100.0 + 1e-7)])
+    np.testing.assert_allclose(p.data, [9.683772], atol=1e-6)
+
+
+def rmsprop_by_hand(centered, mu, lr=0.1, rho=0.5, eps=1e-3):
+    """Three steps on θ0 = [1, 1] with GRADS, the Keras rule written out in plain floats."""
+    theta, out = [1.0, 1.0], []
+    for i in range(2):
+        v = mg = m = 0.0
+        th = theta[i]
+        for g in (GRADS[0][i], GRADS[1][i], GRADS[2][i]):
+            v = rho * v + (1 - rho) * g * g
+            if centered:
+                mg = rho * mg + (1 - rho) * g
+                d = v - mg * mg + eps
+            else:
+                d = v + eps
+            inc = lr * g / math.sqrt(d)
+            m = mu * m + inc
+            th -= m if mu else inc
+        out.append(th)
+    return out
+
+
+def test_rmsprop_three_steps_by_hand_plain():
+    # α = 0.1, ρ = 0.5, ε = 1e-3, element 0 with g = 1, 0.5, -1:
+    # v1 = 0.5, θ1 = 1 - 0.1/√0.501;  v2 = 0.375, θ2 = θ1 - 0.05/√0.376;
+    # v3 = 0.6875, θ3 = θ2 + 0.1/√0.6885
+    t0 = 1 - 0.1 / math.sqrt(0.501) - 0.05 / math.sqrt(0.376) + 0.1 / math.sqrt(0.6885)
+    assert rmsprop_by_hand(False, 0.0)[0] == pytest.approx(t0, rel=1e-12)
+    opt, p = optimizers.RMSprop(learning_rate=0.1, rho=0.5, epsilon=1e-3), param([1.0, 1.0])
+    for g in GRADS:
+        p.grad = np.array(g)
+        opt.step([p])
+    np.testing.assert_allclose(p.data, rmsprop_by_hand(False, 0.0), rtol=1e-12)
+    np.testing.assert_allclose(p.data[0], t0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("centered, mu", [(True, 0.0), (False, 0.9), (True, 0.9)])
+def test_rmsprop_three_steps_centered_and_momentum(centered, mu):
+    opt = optimizers.RMSprop(learning_rate=0.1, rho=0.5, momentum=mu, epsilon=1e-3,
+                             centered=centered)
+    p = param([1.0, 1.0])
+    for g in GRADS:
+        p.grad = np.array(g)
+        opt.step([p])
+    np.testing.assert_allclose(p.data, rmsprop_by_hand(centered, mu), rtol=1e-12)
+
+
+def test_rmsprop_centered_first_step_by_hand():
+    # centered, g = 2, ρ = 0.9: v = 0.4, mg = 0.2, d = 0.4 - 0.04 + ε
+    p = param([0.0], [2.0])
+    optimizers.RMSprop(learning_rate=0.01, centered=True, epsilon=1e-7).step([p])
+    np.testing.assert_allclose(p.data, [-0.01 * 2.0 / math.sqrt(0.36 + 1e-7)], rtol=1e-12)
+
+
+def test_rmsprop_get_config_defaults_and_errors():
+    opt = optimizers.get("rmsprop")
+    assert isinstance(opt, optimizers.RMSprop)
+    assert opt.get_config() == {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0,
+                                "epsilon": 1e-7, "centered": False}
+    config = optimizers.RMSprop(lr=0.01, rho=0.8, momentum=0.5, centered=True).get_config()
+    assert optimizers.RMSprop.from_config(config).get_config() == config
+    with pytest.raises(ValueError, match="RMSprop: rho"):
+        optimizers.RMSprop(rho=1.0)
+    with pytest.raises(ValueError, match="RMSprop: epsilon"):
+        optimizers.RMSprop(epsilon=0)
+
+
+@pytest.mark.parametrize("make", [lambda: optimizers.RMSprop(0.01),
+                                  lambda: optimizers.RMSprop(0.01, momentum=0.9, centered=True)])
+def test_rmsprop_state_dict_round_trip(make, tmp_path):
+    test_state_dict_round_trip_gives_a_bit_identical_next_step(make, tmp_path)
+
+
+def test_rmsprop_updates_in_place_and_keeps_float32():
+    p = param([1.0, 2.0], [0.5, -0.5], dtype=np.float32)
+    before = p.data
+    optimizers.RMSprop(momentum=0.9, centered=True).step([p])
+    assert p.data is before and p.data.dtype == np.float32

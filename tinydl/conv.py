@@ -103,6 +103,14 @@ def _geometry(x: np.ndarray, w: np.ndarray, strides: Any, padding: Any, op: str)
     return (sh, sw), ((top, bottom), (left, right)), (ho, wo)
 
 
+def window_offset(xp: np.ndarray, a: int, b: int, strides: tuple[int, int],
+                  out_hw: tuple[int, int]) -> np.ndarray:
+    """The pixel at offset (a, b) of every window: xp[:, s_h·i + a, s_w·j + b, :] for all
+    output positions (i, j), as a strided view (N, Ho, Wo, C) of xp (no copy)."""
+    (sh, sw), (ho, wo) = strides, out_hw
+    return xp[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw, :]
+
+
 def im2col(xp: np.ndarray, kh: int, kw: int, strides: tuple[int, int], out_hw: tuple[int, int],
            ones_column: bool = False) -> np.ndarray:
     """Every kh×kw×C patch of a padded NHWC batch as a row of a matrix P.
@@ -124,15 +132,14 @@ def im2col(xp: np.ndarray, kh: int, kw: int, strides: tuple[int, int], out_hw: t
             # channels form a long contiguous run
             s0, s1, s2, s3 = xp.strides
             view = np.lib.stride_tricks.as_strided(
-                xp[s], shape=(len(range(n)[s]), ho, wo, kh, kw, c),
-                strides=(s0, s1 * sh, s2 * sw, s1, s2, s3), writeable=False)
+                xp[s], shape=patches[s].shape, strides=(s0, s1 * sh, s2 * sw, s1, s2, s3),
+                writeable=False)
             np.copyto(patches[s], view)
         else:
             # few channels (e.g. a grayscale image): copy one kernel offset at a time
             for a in range(kh):
                 for b in range(kw):
-                    patches[s, :, :, a, b, :] = xp[s, a:a + sh * (ho - 1) + 1:sh,
-                                                   b:b + sw * (wo - 1) + 1:sw, :]
+                    patches[s, :, :, a, b, :] = window_offset(xp[s], a, b, strides, out_hw)
     over_batch(copy_patches, n, patches.size)
     if ones_column:
         cols[..., k] = 1
@@ -177,11 +184,11 @@ class Correlate2D(Function):
             # dx_p[n, s·i + a, s·j + b, :] += Σ_o g[n, i, j, o] · w[a, b, :, o]: one matrix
             # product per kernel offset (a, b), added into the strided slab it came from
             # (the adjoint of im2col, without building the big patch-gradient matrix)
-            (sh, sw), (top, bottom), (left, right) = self.strides, *self.pads
+            (top, bottom), (left, right) = self.pads
             dxp = np.zeros(self.padded_shape, dtype=grad.dtype)
             for a in range(kh):
                 for b in range(kw):
-                    dxp[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw, :] += \
+                    window_offset(dxp, a, b, self.strides, (ho, wo))[...] += \
                         (g @ self.w[a, b].T).reshape(n, ho, wo, cin)
             dx = dxp[:, top:dxp.shape[1] - bottom, left:dxp.shape[2] - right, :]
         return (dx, dw, db) if self.has_bias else (dx, dw)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from . import activations, initializers, utils
+from . import activations, initializers, regularizers, utils
 from . import functional as F
 from .autograd import DEFAULT_DTYPE, Tensor, no_grad, to_array
 from .conv import as_pair, padding_amounts
@@ -136,6 +136,16 @@ class Layer:
     def non_trainable_weights(self) -> list[Tensor]:
         return [] if self.trainable else self.weights
 
+    @property
+    def losses(self) -> list[Tensor]:
+        """The layer's current weight penalties, each a 0-d Tensor: [kernel_regularizer(kernel)]
+        when the layer has a kernel_regularizer and is built, else []. Computed afresh
+        at each access from the current weights, so gradients flow to them."""
+        reg = getattr(self, "kernel_regularizer", None)
+        if reg is None or not self.built or "kernel" not in self._weights:
+            return []
+        return [reg(self._weights["kernel"])]
+
     def named_weights(self) -> list[tuple[str, Tensor]]:
         """[(weight name, Tensor)], e.g. [('kernel', ...), ('bias', ...)]."""
         return list(self._weights.items())
@@ -186,13 +196,17 @@ class Conv2D(Layer):
     the same function. But a kernel trained in Keras (or a hand-made edge detector
     written for it) must be flipped in both spatial axes, `w[::-1, ::-1]`, to give the
     same outputs here.
+
+    kernel_regularizer (e.g. `tinydl.regularizers.l2(0.01)` or 'l2') adds its penalty
+    of the kernel to the model's training loss (see `Layer.losses`).
     """
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: Any = "valid",
                  activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 **kwargs: Any) -> None:
+                 kernel_regularizer: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
         if not (isinstance(filters, int | np.integer) and filters >= 1):
             raise ValueError(f"Conv2D: filters must be a positive int, got {filters!r}")
         self.filters = int(filters)
@@ -230,7 +244,8 @@ class Conv2D(Layer):
                 "strides": self.strides, "padding": self.padding,
                 "activation": _activation_name(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer}
+                "bias_initializer": self.bias_initializer,
+                "kernel_regularizer": self.kernel_regularizer}
 
 
 class Dense(Layer):
@@ -241,12 +256,16 @@ class Dense(Layer):
     W acting on a column vector is this kernel transposed), b is (out,), y is (N, out):
     z[n, j] = Σ_i x[n, i]·W[i, j] + b[j]. Inputs of higher rank (N, ..., in) are
     transformed along the last axis, as in Keras.
+
+    kernel_regularizer (e.g. `tinydl.regularizers.l2(0.01)` or 'l2') adds its penalty
+    of the kernel to the model's training loss (see `Layer.losses`).
     """
 
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 **kwargs: Any) -> None:
+                 kernel_regularizer: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
         if not (isinstance(units, int | np.integer) and units >= 1):
             raise ValueError(f"Dense: units must be a positive int, got {units!r}")
         self.units = int(units)
@@ -277,7 +296,8 @@ class Dense(Layer):
         return {**super().get_config(), "units": self.units,
                 "activation": _activation_name(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer}
+                "bias_initializer": self.bias_initializer,
+                "kernel_regularizer": self.kernel_regularizer}
 
 
 class MaxPooling2D(Layer):

@@ -11,9 +11,14 @@ Which prediction counts as "correct":
     accuracy              binary_accuracy for a single output unit (y_pred of shape
                           (N,) or (N, 1)), categorical_accuracy otherwise; inside a
                           model compiled with binary_crossentropy, binary_accuracy.
+
+Per-class metrics (computed on the whole evaluation set, not averaged per batch, so
+they are not in METRICS): `confusion_matrix`, `precision`, `recall`, `f1_score`,
+`classification_report`.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Callable
 
 import numpy as np
@@ -95,6 +100,166 @@ def mean_absolute_error(y_true: Any, y_pred: Any) -> float:
     """(1/n) Σ |ŷ - y| over all n elements."""
     y_true, y_pred = _arrays("mean_absolute_error", y_true, y_pred)
     return float(np.mean(np.abs(y_pred - y_true.reshape(y_pred.shape))))
+
+
+# -- per-class metrics: the confusion matrix and what is read off it ---------------------
+
+def _class_labels(name: str, arg: str, y: Any) -> tuple[np.ndarray, int | None]:
+    """Integer labels (N,) from labels (N,) / (N, 1), one-hot or probability rows (N, K)
+    (their argmax), and K when the rows say it (None for plain labels)."""
+    y = y.data if isinstance(y, Tensor) else np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        return y.argmax(axis=1), y.shape[1]
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"{name}: {arg} has shape {y.shape}; expected integer labels (N,) "
+                         f"or one-hot / probability rows (N, K)")
+    if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)
+            or y.dtype == bool):
+        raise TypeError(f"{name}: {arg} must hold class labels, got dtype {y.dtype}")
+    if y.size and not np.all(np.isfinite(y) & (y == np.round(y))):
+        raise ValueError(f"{name}: {arg} holds values that are not whole numbers; pass class "
+                         f"labels 0..K-1 (for one sigmoid unit: (y_pred > 0.5).astype(int))")
+    return y.astype(np.int64), None
+
+
+def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None) -> np.ndarray:
+    """C[i, j] = number of samples of true class i predicted as class j; int64 (K, K).
+
+    Row sums are the supports (samples per true class), column sums the number of
+    predictions per class, the diagonal the correct ones: accuracy = trace(C) / N.
+
+    Args:
+        y_true, y_pred: integer labels (N,) or (N, 1), or one-hot / probability rows
+            (N, K) whose argmax is the class; the two may differ in form.
+        num_classes: K; default the width of the rows if given, else max label + 1.
+    Computed in one pass with no loop: C = bincount(K·true + pred, minlength=K²)
+    reshaped to (K, K).
+    """
+    name = "confusion_matrix"
+    true, k_true = _class_labels(name, "y_true", y_true)
+    pred, k_pred = _class_labels(name, "y_pred", y_pred)
+    if len(true) != len(pred):
+        raise ValueError(f"{name}: y_true has {len(true)} samples but y_pred has {len(pred)}")
+    if len(true) == 0:
+        raise ValueError(f"{name}: empty inputs; expected at least one sample")
+    if k_true is not None and k_pred is not None and k_true != k_pred:
+        raise ValueError(f"{name}: y_true has {k_true} classes (columns) but y_pred {k_pred}")
+    if num_classes is None:
+        num_classes = k_true or k_pred or int(max(true.max(), pred.max())) + 1
+    elif not isinstance(num_classes, int | np.integer) or num_classes < 1:
+        raise ValueError(f"{name}: num_classes must be a positive int, got {num_classes!r}")
+    k = int(num_classes)
+    for arg, labels in (("y_true", true), ("y_pred", pred)):
+        if labels.min() < 0 or labels.max() >= k:
+            bad = labels.min() if labels.min() < 0 else labels.max()
+            raise ValueError(f"{name}: {arg} holds label {bad}, out of range for {k} "
+                             f"classes (labels must be 0..{k - 1})")
+    return np.bincount(k * true + pred, minlength=k * k).reshape(k, k)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den elementwise, 0 where den == 0 (scikit-learn's zero_division=0)."""
+    return np.divide(num, den, out=np.zeros(np.shape(num), np.float64), where=den != 0)
+
+
+def _per_class(name: str, y_true: Any, y_pred: Any, average: str | None,
+               num_classes: int | None) -> tuple[np.ndarray, ...]:
+    """(precision, recall, f1, support, micro P=R=F1) from the confusion matrix."""
+    if average not in ("macro", "micro", None):
+        raise ValueError(f"{name}: average must be 'macro', 'micro' or None, got {average!r}")
+    cm = confusion_matrix(y_true, y_pred, num_classes)
+    tp, predicted, support = np.diag(cm), cm.sum(axis=0), cm.sum(axis=1)
+    p, r = _ratio(tp, predicted), _ratio(tp, support)
+    f1 = _ratio(2 * p * r, p + r)
+    micro = tp.sum() / cm.sum()
+    return p, r, f1, support, micro
+
+
+def _average(values: np.ndarray, micro: float, average: str | None) -> float | np.ndarray:
+    if average is None:
+        return values
+    return float(micro) if average == "micro" else float(values.mean())
+
+
+_AVERAGE_DOC = """
+    Args:
+        y_true, y_pred: as for `confusion_matrix`.
+        average: 'macro' (default): the unweighted mean over the K classes 0..K-1;
+            'micro': from the totals, Σ_k TP_k / Σ_k (TP_k + FP_k); for single-label data
+            every wrong sample is one FP and one FN, so micro P = R = F1 = accuracy;
+            None: the per-class values, an array (K,).
+        num_classes: K (see `confusion_matrix`). Every class 0..K-1 enters the macro
+            mean, even one absent from both y_true and y_pred (scikit-learn's
+            labels=range(K)).
+    Zero division: a class never predicted has precision 0, a class absent from y_true
+    recall 0, and F1 = 0 where P + R = 0 (scikit-learn's zero_division=0, no warning).
+"""
+
+
+def precision(y_true: Any, y_pred: Any, average: str | None = "macro",
+              num_classes: int | None = None) -> float | np.ndarray:
+    """Precision of class k: P_k = TP_k / (TP_k + FP_k) = C[k, k] / Σ_i C[i, k], the
+    fraction of the samples predicted as k that really are k.
+    """
+    p, _, _, _, micro = _per_class("precision", y_true, y_pred, average, num_classes)
+    return _average(p, micro, average)
+
+
+def recall(y_true: Any, y_pred: Any, average: str | None = "macro",
+           num_classes: int | None = None) -> float | np.ndarray:
+    """Recall of class k: R_k = TP_k / (TP_k + FN_k) = C[k, k] / Σ_j C[k, j], the
+    fraction of the samples of class k that are found.
+    """
+    _, r, _, _, micro = _per_class("recall", y_true, y_pred, average, num_classes)
+    return _average(r, micro, average)
+
+
+def f1_score(y_true: Any, y_pred: Any, average: str | None = "macro",
+             num_classes: int | None = None) -> float | np.ndarray:
+    """F1 of class k: the harmonic mean F1_k = 2·P_k·R_k / (P_k + R_k). The macro F1 is
+    the mean of the F1_k (not the F1 of the mean P and R), as in scikit-learn.
+    """
+    _, _, f1, _, micro = _per_class("f1_score", y_true, y_pred, average, num_classes)
+    return _average(f1, micro, average)
+
+
+for _fn in (precision, recall, f1_score):
+    if _fn.__doc__:                # (None under python -OO)
+        _fn.__doc__ += _AVERAGE_DOC    # the same Args section for the three
+
+
+def classification_report(y_true: Any, y_pred: Any, target_names: Sequence[str] | None = None,
+                          digits: int = 4, num_classes: int | None = None) -> str:
+    """A text table laid out like scikit-learn's classification_report: one row per class
+    (precision, recall, F1, support), then accuracy, the macro average (plain mean over
+    classes) and the weighted average (mean weighted by support_k / N).
+
+    target_names: one name per class (default '0', '1', ...); digits: decimals shown.
+    Zero division counts as 0, as in `precision`.
+    """
+    name = "classification_report"
+    p, r, f1, support, acc = _per_class(name, y_true, y_pred, None, num_classes)
+    k = len(support)
+    names = [str(i) for i in range(k)] if target_names is None else [str(t) for t in target_names]
+    if len(names) != k:
+        raise ValueError(f"{name}: {len(names)} target_names for {k} classes")
+    if not isinstance(digits, int) or digits < 0:
+        raise ValueError(f"{name}: digits must be a non-negative int, got {digits!r}")
+    n, weights = int(support.sum()), support / support.sum()
+    width = max(max(map(len, names)), len("weighted avg"), digits)
+    headers = ("precision", "recall", "f1-score", "support")
+    row = "{:>{w}s} " + " {:>9.{d}f}" * 3 + " {:>9}\n"
+    lines = "{:>{w}s} ".format("", w=width) + "".join(f" {h:>9}" for h in headers) + "\n\n"
+    for i in range(k):        # one line per class (K lines), not per sample
+        lines += row.format(names[i], p[i], r[i], f1[i], int(support[i]), w=width, d=digits)
+    lines += "\n" + "{:>{w}s} ".format("accuracy", w=width) + " " * 20
+    lines += f" {acc:>9.{digits}f} {n:>9}\n"
+    lines += row.format("macro avg", p.mean(), r.mean(), f1.mean(), n, w=width, d=digits)
+    lines += row.format("weighted avg", weights @ p, weights @ r, weights @ f1, n,
+                        w=width, d=digits)
+    return lines
 
 
 #: Metrics by their Keras names (`metrics=['accuracy']`).

@@ -112,6 +112,23 @@ class Sequential:
     def non_trainable_weights(self) -> list[Tensor]:
         return [w for layer in self.layers for w in layer.non_trainable_weights]
 
+    @property
+    def losses(self) -> list[Tensor]:
+        """The layers' current weight penalties (0-d Tensors, see `kernel_regularizer`),
+        recomputed from the current weights at each access. `fit` and `evaluate` add
+        their sum to the loss: loss = data loss + Σ penalties, as Keras does."""
+        return [penalty for layer in self.layers for penalty in layer.losses]
+
+    def _penalty(self) -> Tensor | None:
+        """The sum of `losses` as one 0-d Tensor, or None when there is none."""
+        penalties = self.losses
+        if not penalties:
+            return None
+        total = penalties[0]
+        for penalty in penalties[1:]:
+            total = total + penalty
+        return total
+
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.layers)
 
@@ -250,7 +267,8 @@ class Sequential:
     # -- training ----------------------------------------------------------------------
     def fit(self, x: Any, y: Any, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
             validation_data: tuple[Any, Any] | None = None, shuffle: bool = True,
-            callbacks: Sequence[Callback] | None = None, initial_epoch: int = 0) -> History:
+            callbacks: Sequence[Callback] | None = None, initial_epoch: int = 0,
+            validation_split: float = 0.0) -> History:
         """Train for `epochs` passes over (x, y) in mini-batches; returns a History.
 
         Each epoch visits the samples in a new random order (shuffle=True), batch_size at
@@ -259,10 +277,28 @@ class Sequential:
         Reported values are averages over the epoch's batches, weighted by batch size;
         with validation_data=(x_val, y_val), 'val_loss' etc. are computed at each epoch's
         end in inference mode (dropout off).
+
+        validation_split=f in [0, 1): as in Keras, the LAST fraction f of x and y (taken
+        before any shuffling) is held out as validation data: the first
+        floor(n·(1 - f)) samples train. validation_data, when given, takes priority.
+
+        With kernel regularizers the reported and back-propagated loss is the data loss
+        plus the sum of `model.losses` (val_loss includes it too, as in Keras).
         """
         self._require_compiled("fit")
         x, y = self._check_data(x, y, "fit")
+        if not (isinstance(validation_split, int | float) and 0 <= validation_split < 1):
+            raise ValueError(f"{self.name}.fit: validation_split must be a number in [0, 1), "
+                             f"got {validation_split!r}")
         validation = None
+        if validation_split and validation_data is None:
+            split_at = math.floor(len(x) * (1.0 - validation_split))
+            if split_at == 0 or split_at == len(x):
+                raise ValueError(f"{self.name}.fit: x has {len(x)} samples, too few to hold out "
+                                 f"validation_split={validation_split} of them and keep some for "
+                                 f"training; give more data or another validation_split")
+            validation = (x[split_at:], y[split_at:])
+            x, y = x[:split_at], y[:split_at]
         if validation_data is not None:
             if len(validation_data) != 2:
                 raise ValueError(f"{self.name}.fit: validation_data must be (x_val, y_val)")
@@ -295,6 +331,10 @@ class Sequential:
                 where = f"at epoch {epoch + 1}/{epochs}, batch {step + 1}/{steps}"
                 y_pred = self._forward(Tensor(x_batch), training=True)
                 loss, values = self._loss_and_metrics(y_batch, y_pred, x_batch, where, True)
+                penalty = self._penalty()
+                if penalty is not None:              # loss = data loss + Σ penalties
+                    loss = loss + penalty
+                    values["loss"] = float(loss.data)
                 self.optimizer.zero_grad(weights)
                 loss.backward()
                 self.optimizer.step(weights)
@@ -325,11 +365,14 @@ class Sequential:
         totals: dict[str, float] = {}
         steps = math.ceil(len(x) / batch_size)
         with no_grad():
+            penalty = self._penalty()     # Σ model.losses: the weights do not change here
             for step in range(steps):
                 batch = slice(step * batch_size, (step + 1) * batch_size)
                 x_batch, y_batch = x[batch].astype(self.dtype, copy=False), y[batch]
                 y_pred = self._forward(Tensor(x_batch), training=False)
                 _, values = self._loss_and_metrics(y_batch, y_pred, x_batch, "in evaluate", False)
+                if penalty is not None:
+                    values["loss"] += float(penalty.data)
                 for key, value in values.items():
                     totals[key] = totals.get(key, 0.0) + value * len(x_batch)
                 if bar is not None:

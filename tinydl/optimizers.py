@@ -218,8 +218,75 @@ class Adam(Optimizer):
         data -= self.learning_rate * (m / (1 - b1 ** t)) / denom
 
 
+class RMSprop(Optimizer):
+    """RMSprop (Hinton 2012, lecture 6e), with Keras 3's update rule exactly
+    (keras/src/optimizers/rmsprop.py, `RMSprop.update_step`). For each parameter θ with
+    gradient g, with v, mg and m starting at 0:
+
+        v ← ρ·v + (1 - ρ)·g²                       (moving mean of g², "velocity")
+        centered=False:  d = v + ε
+        centered=True:   mg ← ρ·mg + (1 - ρ)·g;   d = v - mg² + ε   (a variance estimate)
+        Δ = α·g / √d
+        momentum μ = 0:  θ ← θ - Δ
+        momentum μ > 0:  m ← μ·m + Δ;   θ ← θ - m
+
+    ε is added INSIDE the square root (unlike Adam's √v̂ + ε), and there is no bias
+    correction: the first step is α·g/√((1 - ρ)·g² + ε) ≈ α·sign(g)/√(1 - ρ).
+
+    Args:
+        learning_rate: α > 0, default 0.001. `lr` is accepted as an alias.
+        rho: ρ in [0, 1), the decay of the moving averages.
+        momentum: μ in [0, 1).
+        epsilon: ε > 0 (Keras' default 1e-7).
+        centered: divide by an estimate of the gradient's variance instead of its
+            second moment.
+    """
+
+    def __init__(self, learning_rate: float | None = None, rho: float = 0.9,
+                 momentum: float = 0.0, epsilon: float = 1e-7, centered: bool = False,
+                 lr: float | None = None) -> None:
+        super().__init__(_learning_rate("RMSprop", learning_rate, lr, 0.001))
+        self.rho = _check("RMSprop", "rho", rho, 0 <= rho < 1, "in [0, 1)")
+        self.momentum = _check("RMSprop", "momentum", momentum, 0 <= momentum < 1, "in [0, 1)")
+        self.epsilon = _check("RMSprop", "epsilon", epsilon, epsilon > 0, "> 0")
+        self.centered = bool(centered)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
+                "epsilon": self.epsilon, "centered": self.centered}
+
+    def _init_state(self, p: Tensor) -> dict[str, Any]:
+        state = {"velocity": np.zeros_like(p.data)}
+        if self.centered:
+            state["average_gradient"] = np.zeros_like(p.data)
+        if self.momentum:
+            state["momentum"] = np.zeros_like(p.data)
+        return state
+
+    def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+        rho = self.rho
+        v = state["velocity"]
+        np.multiply(v, rho, out=v)
+        v += (1 - rho) * np.square(grad)
+        if self.centered:
+            mg = state["average_gradient"]
+            np.multiply(mg, rho, out=mg)
+            mg += (1 - rho) * grad
+            denominator = v - np.square(mg) + self.epsilon
+        else:
+            denominator = v + self.epsilon
+        increment = self.learning_rate * grad / np.sqrt(denominator)
+        if self.momentum:
+            m = state["momentum"]
+            np.multiply(m, self.momentum, out=m)
+            m += increment
+            data -= m
+        else:
+            data -= increment
+
+
 #: Optimizer classes by their Keras names (`model.compile(optimizer='adam')`).
-OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
 
 
 def get(name: Any) -> Optimizer:

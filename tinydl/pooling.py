@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import Function, Tensor, to_array
-from .conv import as_pair, check_nhwc, padding_amounts
+from .conv import as_pair, check_nhwc, padding_amounts, window_offset
 from .parallel import over_batch
 
 
@@ -44,11 +44,6 @@ class _Pool2D(Function):
         xp = np.pad(x, ((0, 0), *self.pads, (0, 0)), constant_values=fill) if top + bottom + left + right else x
         self.padded_shape = xp.shape
         return xp
-
-    def slab(self, xp: np.ndarray, a: int, b: int) -> np.ndarray:
-        """The pixel at offset (a, b) of every window: a strided view (N, Ho, Wo, C)."""
-        (sh, sw), (ho, wo) = self.strides, self.out_hw
-        return xp[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw, :]
 
     def crop(self, dxp: np.ndarray) -> np.ndarray:
         (top, bottom), (left, right) = self.pads
@@ -166,7 +161,7 @@ class AvgPool2D(_Pool2D):
         dxp = np.zeros(self.padded_shape, dtype=grad.dtype)
         for a in range(self.pool[0]):
             for b in range(self.pool[1]):
-                self.slab(dxp, a, b)[...] += g
+                window_offset(dxp, a, b, self.strides, self.out_hw)[...] += g
         return self.crop(dxp)
 
 
