@@ -5,8 +5,9 @@ Public entry points:
     Function             -- subclass it to write your own differentiable op
     gradcheck            -- compare an op's gradient with central differences
     functional           -- every differentiable op as a function (conv2d, relu, ...)
-    losses, optimizers, initializers
+    losses, optimizers, initializers, regularizers
     layers, models, metrics, utils, callbacks  -- the Keras-style model API
+    preprocessing        -- Rescaling and random flip/shift/rotation layers (augmentation)
     datasets             -- MNIST and Fashion-MNIST loaders
 """
 from ._allocator import keep_freed_memory
@@ -14,7 +15,7 @@ from ._allocator import keep_freed_memory
 keep_freed_memory()
 
 from . import (activations, callbacks, datasets, functional, initializers, layers, losses, metrics,
-               models, optimizers, utils)
+               models, optimizers, preprocessing, regularizers, utils)
 from .autograd import Function, Tensor, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 
@@ -22,4 +23,5 @@ __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
            "GradcheckReport", "functional", "activations", "losses", "optimizers", "initializers",
-           "layers", "models", "metrics", "utils", "callbacks", "datasets"]
+           "layers", "models", "metrics", "utils", "callbacks", "datasets", "regularizers",
+           "preprocessing"]

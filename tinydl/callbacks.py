@@ -14,9 +14,15 @@ far ('loss', 'accuracy', ...); in on_epoch_end the epoch's averages plus 'val_lo
 """
 from __future__ import annotations
 
+import math
+import operator
+import os
 import sys
 import time
-from typing import Any, TextIO
+import warnings
+from typing import Any, Callable, TextIO
+
+import numpy as np
 
 
 class Callback:
@@ -55,6 +61,144 @@ class History(Callback):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
+
+
+def _monitor_op(name: str, monitor: str, mode: str) -> Callable[[float, float], bool]:
+    """'min' → a < b is better; 'max' → a > b; 'auto' → max when the name contains 'acc'
+    (accuracy, val_accuracy, ...), else min (losses)."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"{name}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "max" or (mode == "auto" and "acc" in monitor):
+        return operator.gt
+    return operator.lt
+
+
+class EarlyStopping(Callback):
+    """Stop training when the monitored value has stopped improving (Keras 3's rule).
+
+    At each epoch's end, with current = logs[monitor]:
+        improvement:  current < best - min_delta       (mode 'min'; for 'max':
+                      current > best + min_delta), where best starts at ±inf
+        wait ← wait + 1; on an improvement best ← current and, when current also
+        beats `baseline` (or there is none), wait ← 0
+        otherwise, once wait ≥ patience (and epoch > 0): model.stop_training = True
+
+    So with patience=p training stops p epochs after the last improvement (at the first
+    non-improving epoch for p = 0). With a baseline, training stops after `patience`
+    epochs unless the value beats it.
+
+    restore_best_weights=True: at the end of training (stopped early or not) the
+    weights of the best epoch are copied back, bit for bit.
+
+    Attributes after training: stopped_epoch (0-based; 0 when not stopped), best,
+    best_epoch.
+    """
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0, patience: int = 0,
+                 mode: str = "auto", restore_best_weights: bool = False,
+                 baseline: float | None = None, verbose: int = 0) -> None:
+        super().__init__()
+        self.monitor, self.patience, self.verbose = monitor, patience, verbose
+        self.baseline, self.restore_best_weights = baseline, restore_best_weights
+        self.monitor_op = _monitor_op("EarlyStopping", monitor, mode)
+        # stored with Keras' sign, so that "current - min_delta beats best" is the test:
+        # negative for 'min' (current + |δ| < best), positive for 'max'
+        self.min_delta = -abs(min_delta) if self.monitor_op is operator.lt else abs(min_delta)
+        self.on_train_begin()
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
+        self.best = math.inf if self.monitor_op is operator.lt else -math.inf
+        self.best_weights: list[np.ndarray] | None = None
+
+    def _is_improvement(self, value: float, reference: float) -> bool:
+        return bool(self.monitor_op(value - self.min_delta, reference))
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            warnings.warn(f"EarlyStopping: monitor {self.monitor!r} is not in the logs; "
+                          f"available: {', '.join(logs or {})}", stacklevel=2)
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = _copy_weights(self.model), epoch
+        self.wait += 1
+        if self._is_improvement(current, self.best):
+            self.best, self.best_epoch = current, epoch
+            if self.restore_best_weights:
+                self.best_weights = _copy_weights(self.model)
+            if self.baseline is None or self._is_improvement(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print(f"Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}.")
+            for weight, saved in zip(self.model.weights, self.best_weights):
+                weight.data[...] = saved     # in place: the optimizer's state stays attached
+
+
+def _copy_weights(model: Any) -> list[np.ndarray]:
+    return [weight.data.copy() for weight in model.weights]
+
+
+class ModelCheckpoint(Callback):
+    """Save the weights (`model.save_weights`, an .npz file) at each epoch's end.
+
+    filepath may hold placeholders filled from the epoch's logs with str.format, the
+    epoch counted from 1 as Keras prints it: "ckpt_{epoch:02d}_{val_loss:.4f}.npz" →
+    "ckpt_03_0.4321.npz". np.savez adds ".npz" to a name without it.
+
+    save_best_only=True: save only when logs[monitor] beats the best value so far
+    (strictly: < for mode 'min', > for 'max'; mode 'auto' as in EarlyStopping), so a
+    fixed filepath always holds the best weights. Only weights are saved (tinydl has
+    no whole-model format): save_weights_only=False is refused.
+    """
+
+    def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss",
+                 save_best_only: bool = False, save_weights_only: bool = True,
+                 mode: str = "auto", verbose: int = 0) -> None:
+        super().__init__()
+        if not save_weights_only:
+            raise NotImplementedError("ModelCheckpoint: tinydl saves weights only "
+                                      "(model.save_weights); use save_weights_only=True")
+        self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
+        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.monitor_op = _monitor_op("ModelCheckpoint", monitor, mode)
+        self.best = math.inf if self.monitor_op is operator.lt else -math.inf
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        logs = logs or {}
+        try:
+            path = self.filepath.format(epoch=epoch + 1, **logs)
+        except KeyError as exc:
+            raise KeyError(f"ModelCheckpoint: filepath {self.filepath!r} uses {exc}, which is "
+                           f"not in the logs ({', '.join(logs)})") from None
+        if self.save_best_only:
+            current = logs.get(self.monitor)
+            if current is None:
+                warnings.warn(f"ModelCheckpoint: can save best model only with {self.monitor!r} "
+                              f"available, skipping", stacklevel=2)
+                return
+            if not self.monitor_op(current, self.best):
+                if self.verbose > 0:
+                    print(f"Epoch {epoch + 1}: {self.monitor} did not improve from "
+                          f"{self.best:.5f}")
+                return
+            if self.verbose > 0:
+                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                      f"{current:.5f}, saving model to {path}")
+            self.best = current
+        elif self.verbose > 0:
+            print(f"Epoch {epoch + 1}: saving model to {path}")
+        self.model.save_weights(path)
 
 
 def _format_value(value: float) -> str:

@@ -137,7 +137,11 @@ def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None) -
     Computed in one pass with no loop: C = bincount(K·true + pred, minlength=K²)
     reshaped to (K, K).
     """
-    name = "confusion_matrix"
+    return _confusion_matrix("confusion_matrix", y_true, y_pred, num_classes)
+
+
+def _confusion_matrix(name: str, y_true: Any, y_pred: Any, num_classes: int | None) -> np.ndarray:
+    """`confusion_matrix`, its errors naming the public function `name` that was called."""
     true, k_true = _class_labels(name, "y_true", y_true)
     pred, k_pred = _class_labels(name, "y_pred", y_pred)
     if len(true) != len(pred):
@@ -169,7 +173,7 @@ def _per_class(name: str, y_true: Any, y_pred: Any, average: str | None,
     """(precision, recall, f1, support, micro P=R=F1) from the confusion matrix."""
     if average not in ("macro", "micro", None):
         raise ValueError(f"{name}: average must be 'macro', 'micro' or None, got {average!r}")
-    cm = confusion_matrix(y_true, y_pred, num_classes)
+    cm = _confusion_matrix(name, y_true, y_pred, num_classes)
     tp, predicted, support = np.diag(cm), cm.sum(axis=0), cm.sum(axis=1)
     p, r = _ratio(tp, predicted), _ratio(tp, support)
     f1 = _ratio(2 * p * r, p + r)
