@@ -1,0 +1,131 @@
+"""The claims of lessons 01 (convolution) and 02 (activations), article sections 3.1.2/3.1.4,
+checked through the figures each lesson's main() returns (run once per module, --quick)."""
+import importlib.util
+import math
+import os
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+import tinydl.functional as F
+
+LESSONS = pathlib.Path(__file__).parent.parent / "lessons"
+HAVE_MNIST = (pathlib.Path(os.environ.get("TINYDL_DATA", "/nonexistent")) / "mnist").is_dir()
+
+
+def load_lesson(stem: str):
+    sys.path.insert(0, str(LESSONS))  # the lessons import their shared _lesson module
+    try:
+        spec = importlib.util.spec_from_file_location(f"lesson_{stem}", LESSONS / f"{stem}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(LESSONS))
+    return module
+
+
+def need_mnist():
+    if not HAVE_MNIST:
+        assert os.environ.get("CI") != "true", "CI must provide MNIST through TINYDL_DATA"
+        pytest.skip("needs MNIST: set TINYDL_DATA to a folder holding mnist/")
+
+
+@pytest.fixture(scope="module")
+def conv_lesson():
+    return load_lesson("01_convolution")
+
+
+@pytest.fixture(scope="module")
+def act_lesson():
+    return load_lesson("02_activations")
+
+
+@pytest.fixture(scope="module")
+def conv_results(conv_lesson, tmp_path_factory):
+    need_mnist()
+    return conv_lesson.main(["--quick", "--out", str(tmp_path_factory.mktemp("l01"))])
+
+
+@pytest.fixture(scope="module")
+def act_results(act_lesson, tmp_path_factory):
+    need_mnist()
+    return act_lesson.main(["--quick", "--out", str(tmp_path_factory.mktemp("l02"))])
+
+
+# --- lesson 01: convolution -------------------------------------------------------------
+
+def test_literal_loop_is_conv2d_on_random_asymmetric_input(conv_lesson):
+    rng = np.random.default_rng(1)
+    image, kernel = rng.normal(size=(9, 11)), rng.normal(size=(3, 4))
+    loop = conv_lesson.article_convolution(image, kernel)
+    assert loop.shape == (7, 8)
+    np.testing.assert_allclose(loop, conv_lesson.conv(image, kernel), atol=1e-12)
+    # and it is not the correlation (that would pass a loop written with x + x')
+    assert np.abs(loop - conv_lesson.conv(image, kernel, F.correlate2d)).max() > 0.1
+
+
+def test_literal_loop_equals_conv2d_on_the_digit(conv_results):
+    diffs = conv_results["loop_vs_conv2d_max_diff"]
+    assert set(diffs) == {"sobel", "gaussian blur", "sharpen"}
+    assert max(diffs.values()) < 1e-5
+    assert min(conv_results["speedup"].values()) > 1
+
+
+def test_conv_and_correlation_differ_for_sobel_and_agree_after_flipping(conv_results):
+    table = conv_results["conv_vs_corr"]
+    assert table["sobel"]["conv_minus_corr"] > 1         # a very different map...
+    assert table["sobel"]["conv_plus_corr"] < 1e-6       # ...exactly the negative
+    assert table["emboss"]["conv_minus_corr"] > 1
+    for name in ("gaussian blur", "sharpen"):            # flip-symmetric kernels: no difference
+        assert table[name]["conv_minus_corr"] < 1e-6
+    for row in table.values():
+        assert row["corr_minus_conv_flipped"] < 1e-6
+    assert conv_results["shift_conv_reads"] and conv_results["shift_corr_reads"]
+
+
+def test_learned_kernel_is_the_flip(conv_results):
+    fits = conv_results["fits"]
+    for name in ("sobel", "emboss"):
+        d_true, d_flip = fits[(name, "correlate2d", "least squares")]
+        assert d_true < 1e-8 and d_flip > 1
+        d_true, d_flip = fits[(name, "conv2d", "least squares")]
+        assert d_flip < 1e-8 and d_true > 1
+        d_true, d_flip = fits[(name, "conv2d", "Adam")]    # trained through autograd
+        assert d_flip < 0.05 and d_true > 1
+
+
+def test_output_size_table_matches_formula(conv_lesson, conv_results):
+    rows = conv_results["output_sizes"]
+    assert len(rows) == 48 and conv_results["output_size_mismatches"] == 0
+    for padding, s, k, formula, actual in rows:
+        p = {"valid": 0}.get(padding, padding)
+        expected = math.ceil(28 / s) if padding == "same" else math.floor((28 + 2 * p - k) / s) + 1
+        assert formula == actual == expected, (padding, s, k)
+
+
+# --- lesson 02: activations -------------------------------------------------------------
+
+def test_autograd_derivatives_equal_closed_forms_on_a_fresh_grid(act_lesson):
+    z = np.random.default_rng(3).normal(0, 4, 500)
+    for name, (fn, closed) in act_lesson.ACTIVATIONS.items():
+        _, d = act_lesson.autograd_derivative(fn, z)
+        np.testing.assert_allclose(d, closed(z), atol=1e-12, err_msg=name)
+
+
+def test_lesson_reports_derivatives_match(act_results):
+    errors = act_results["derivative_max_error"]
+    assert set(errors) == {"linear", "sigmoid", "relu", "tanh", "leaky_relu"}
+    assert max(errors.values()) < 1e-10
+
+
+def test_sigmoid_and_relu_outputs_are_not_binary(act_results):
+    sig = act_results["stats"]["sigmoid(z)"]
+    assert sig["frac_in_0.01_0.99"] > 0.5           # a binary map would have none in between
+    assert sig["frac_exact_0"] == 0 and sig["frac_exact_1"] == 0
+    assert sig["distinct"] > 100
+    rel = act_results["stats"]["relu(z)"]
+    assert 0 < rel["frac_exact_0"] < 1              # ReLU zeroes the negatives...
+    low, high = rel["positive_range"]
+    assert rel["distinct"] > 100 and high - low > 1  # ...but keeps a continuum of positives
