@@ -87,3 +87,11 @@ def test_to_categorical():
 def test_to_categorical_errors(labels, num_classes, message):
     with pytest.raises(ValueError, match=message):
         to_categorical(np.array(labels), num_classes)
+
+
+def test_accuracy_of_predicted_labels_compares_them_exactly():
+    # two label vectors: 2 of 4 equal. Thresholding at 0.5 would call every nonzero
+    # label "1" and report 0.75.
+    assert metrics.accuracy(np.array([3, 7, 0, 2]), np.array([3, 1, 0, 5])) == 0.5
+    # probabilities of one sigmoid unit are still thresholded
+    assert metrics.accuracy(np.array([1, 0, 1]), np.array([0.9, 0.2, 0.4])) == 2 / 3

@@ -72,7 +72,8 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     """Classification accuracy, as Keras resolves the string 'accuracy'.
 
     y_pred of shape (N,) or (N, 1) (one sigmoid unit): `binary_accuracy`, threshold
-    0.5. y_pred of shape (N, K), K > 1: `categorical_accuracy` (argmax against the
+    0.5; but when its values are whole numbers they are predicted labels, compared
+    with y_true for equality. y_pred of shape (N, K), K > 1: `categorical_accuracy` (argmax against the
     argmax of one-hot labels, or against integer labels).
 
     Why not Keras' own function: the article imports `keras.metrics.accuracy`, which
@@ -84,8 +85,12 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     accepts both, and this function reports what the article means, so the listing
     runs as printed and its number is the classification accuracy.
     """
-    _, y_pred_array = _arrays("accuracy", y_true, y_pred)
+    y_true_array, y_pred_array = _arrays("accuracy", y_true, y_pred)
     if y_pred_array.ndim == 1 or y_pred_array.shape[-1] == 1:
+        if np.all(y_pred_array == np.round(y_pred_array)) and y_true_array.size == y_pred_array.size:
+            # predicted class labels (whole numbers, e.g. argmax results): the share equal
+            # to the true labels; thresholding them at 0.5 would call 3 and 7 both "1"
+            return float(np.mean(y_pred_array.ravel() == y_true_array.ravel()))
         return binary_accuracy(y_true, y_pred)
     return categorical_accuracy(y_true, y_pred)
 
