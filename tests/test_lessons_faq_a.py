@@ -1,0 +1,193 @@
+"""The claims of the section-6 FAQ lessons (kernels and strides, activations, optimizers),
+checked through their helpers and through the figures each main() returns (--quick)."""
+import importlib.util
+import os
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+import tinydl.functional as F
+from tinydl import Tensor, no_grad
+
+LESSONS = pathlib.Path(__file__).parent.parent / "lessons"
+HAVE_MNIST = (pathlib.Path(os.environ.get("TINYDL_DATA", "/nonexistent")) / "mnist").is_dir()
+
+
+def load_lesson(stem: str):
+    sys.path.insert(0, str(LESSONS))  # the lessons import their shared _lesson module
+    try:
+        spec = importlib.util.spec_from_file_location(f"lesson_{stem}", LESSONS / f"{stem}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(LESSONS))
+    return module
+
+
+def need_mnist() -> None:
+    if not HAVE_MNIST:
+        assert os.environ.get("CI") != "true", "CI must provide MNIST through TINYDL_DATA"
+        pytest.skip("needs MNIST: set TINYDL_DATA to a folder holding mnist/")
+
+
+@pytest.fixture(scope="module")
+def kernels():
+    return load_lesson("06_faq_kernels_and_strides")
+
+
+@pytest.fixture(scope="module")
+def activations():
+    return load_lesson("06_faq_activations")
+
+
+@pytest.fixture(scope="module")
+def optimizers():
+    return load_lesson("06_faq_optimizers")
+
+
+@pytest.fixture(scope="module")
+def kernels_run(kernels, tmp_path_factory):
+    need_mnist()
+    return kernels.main(["--quick", "--out", str(tmp_path_factory.mktemp("kernels"))])
+
+
+@pytest.fixture(scope="module")
+def activations_run(activations, tmp_path_factory):
+    need_mnist()
+    return activations.main(["--quick", "--out", str(tmp_path_factory.mktemp("activations"))])
+
+
+@pytest.fixture(scope="module")
+def optimizers_run(optimizers, tmp_path_factory):
+    need_mnist()
+    return optimizers.main(["--quick", "--out", str(tmp_path_factory.mktemp("optimizers"))])
+
+
+# -- 06_faq_kernels_and_strides ---------------------------------------------------------
+
+@pytest.mark.parametrize("k", [3, 5, 7])
+@pytest.mark.parametrize("s", [1, 2, 3])
+def test_output_size_formula_is_conv2d(kernels, k, s):
+    y = F.conv2d(np.zeros((1, 28, 28, 1), np.float32), np.zeros((k, k, 1, 2), np.float32),
+                 strides=s)
+    assert y.shape[1:3] == (kernels.conv_output_size(28, k, s),) * 2
+
+
+@pytest.mark.parametrize("k", [3, 5, 7])
+@pytest.mark.parametrize("s", [1, 2, 3])
+def test_receptive_field_formula_is_what_conv2d_sees(kernels, k, s):
+    # measured by a gradient through tinydl's conv2d and pooling
+    assert kernels.measured_receptive_field(k, s, pool=False) == kernels.receptive_field([(k, s)])[0] == k
+    assert kernels.measured_receptive_field(k, s, pool=True) == \
+        kernels.receptive_field([(k, s), (2, 2)])[0] == k + s
+
+
+def test_kernels_table_params_match_the_formula(kernels_run):
+    for row in kernels_run["rows"]:
+        k, s = row["kernel"], row["stride"]
+        pooled = ((28 - k) // s + 1) // 2
+        assert row["params"] == 16 * (k * k + 1) + pooled * pooled * 16 * 10 + 10, row
+
+
+def test_kernels_params_are_count_params(kernels):
+    for k, s in [(3, 1), (7, 2)]:
+        model = kernels.build_model(k, s, seed=0)
+        assert model.count_params() == sum(w.size for w in model.weights)
+        pooled = ((28 - k) // s + 1) // 2
+        assert model.count_params() == 16 * (k * k + 1) + pooled * pooled * 160 + 10
+
+
+def test_stride_widens_not_narrows_what_a_pooled_unit_sees(kernels_run):
+    by = {(r["kernel"], r["stride"]): r for r in kernels_run["rows"]}
+    for k in (3, 5, 7):
+        assert by[(k, 1)]["rf_conv"] == by[(k, 2)]["rf_conv"] == k
+        assert by[(k, 2)]["rf_pool"] > by[(k, 1)]["rf_pool"]
+        assert by[(k, 2)]["params"] < by[(k, 1)]["params"]
+    # every configuration learns something in the quick run (chance is 0.1)
+    assert all(r["accuracy"] > 0.2 for r in kernels_run["rows"])
+
+
+# -- 06_faq_activations -------------------------------------------------------------------
+
+def _probe(n: int = 256, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 784)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, n)]
+    return x, y
+
+
+def test_sigmoid_gradients_vanish_toward_the_input_relu_do_not(activations):
+    x, y = _probe()
+    ratio = {}
+    for name in ("sigmoid", "relu", "tanh"):
+        norms = activations.layer_gradient_norms(activations.build_model(name, seed=0), x, y)
+        assert norms.shape == (activations.DEPTH + 1,) and np.all(norms > 0)
+        ratio[name] = norms[1] / norms[activations.DEPTH - 1]   # two 64×64 kernels
+    assert ratio["sigmoid"] < 0.01            # 7 layers × σ' ≤ 1/4
+    assert ratio["relu"] > 0.1 and ratio["tanh"] > 0.1
+    assert ratio["sigmoid"] < ratio["relu"] / 100
+
+
+def test_layer_gradient_norms_leave_weights_and_grads_alone(activations):
+    model = activations.build_model("tanh", seed=0)
+    x, y = _probe(64)
+    model.predict(x)
+    before = [w.data.copy() for w in model.weights]
+    activations.layer_gradient_norms(model, x, y)
+    assert all(np.array_equal(b, w.data) for b, w in zip(before, model.weights))
+    assert all(w.grad is None for w in model.weights)
+
+
+def test_deep_linear_net_is_one_linear_map(activations):
+    model = activations.build_model("linear", seed=3)
+    x, _ = _probe(100, seed=2)
+    W, b = activations.compose_linear(model)
+    assert W.shape == (784, 10) and b.shape == (10,)
+    with no_grad():
+        single = F.softmax(Tensor(x.astype(np.float64) @ W + b)).data
+    np.testing.assert_allclose(model.predict(x), single, atol=1e-5)
+    # a nonlinear net is not: the same composition misses it
+    relu_model = activations.build_model("relu", seed=3)
+    W, b = activations.compose_linear(relu_model)
+    with no_grad():
+        wrong = F.softmax(Tensor(x.astype(np.float64) @ W + b)).data
+    assert np.abs(relu_model.predict(x) - wrong).max() > 1e-3
+
+
+def test_activations_lesson_measures_the_claims(activations_run):
+    rows = activations_run["rows"]
+    assert rows["sigmoid"]["ratio_init"] < rows["relu"]["ratio_init"] / 100
+    assert rows["sigmoid"]["ratio_end"] < 0.1 < rows["relu"]["ratio_end"]
+    assert activations_run["collapse_error"] < 1e-4
+    assert activations_run["same_predictions"] == 1.0
+    # sigmoid in depth barely moves off chance on the quick budget; tanh learns
+    assert rows["sigmoid"]["test_accuracy"] < rows["tanh"]["test_accuracy"]
+
+
+# -- 06_faq_optimizers --------------------------------------------------------------------
+
+def test_every_optimizer_reduces_the_loss(optimizers_run):
+    summary, runs = optimizers_run["summary"], optimizers_run["runs"]
+    assert {name for _, name in summary} == {"SGD", "SGD+momentum", "RMSprop", "Adam"}
+    for (kind, name), s in summary.items():
+        for lr in (s["default_lr"], s["tuned_lr"]):
+            r = runs[(kind, name, lr)]
+            assert not r["diverged"], (kind, name, lr)
+            assert r["final_loss"] < r["initial_loss"], (kind, name, lr, r)
+        tuned = runs[(kind, name, s["tuned_lr"])]
+        assert tuned["final_loss"] < 0.95 * tuned["initial_loss"], (kind, name)
+
+
+def test_tuned_rate_is_chosen_on_validation_not_test(optimizers_run):
+    runs = optimizers_run["runs"]
+    for (kind, name), s in optimizers_run["summary"].items():
+        tried = [r for (k, n, _), r in runs.items() if (k, n) == (kind, name)]
+        best_val = max(r["history"]["val_accuracy"][-1] for r in tried if not r["diverged"])
+        assert s["tuned_val"] == best_val
+
+
+def test_same_start_for_every_optimizer(optimizers):
+    a, b = optimizers.build_model("deep", seed=5), optimizers.build_model("deep", seed=5)
+    assert all(np.array_equal(u.data, v.data) for u, v in zip(a.weights, b.weights))
