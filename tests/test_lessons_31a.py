@@ -1,35 +1,13 @@
 """The claims of lessons 01 (convolution) and 02 (activations), article sections 3.1.2/3.1.4,
 checked through the figures each lesson's main() returns (run once per module, --quick)."""
-import importlib.util
 import math
-import os
-import pathlib
-import sys
 
 import numpy as np
 import pytest
 
 import tinydl.functional as F
 
-LESSONS = pathlib.Path(__file__).parent.parent / "lessons"
-HAVE_MNIST = (pathlib.Path(os.environ.get("TINYDL_DATA", "/nonexistent")) / "mnist").is_dir()
-
-
-def load_lesson(stem: str):
-    sys.path.insert(0, str(LESSONS))  # the lessons import their shared _lesson module
-    try:
-        spec = importlib.util.spec_from_file_location(f"lesson_{stem}", LESSONS / f"{stem}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(LESSONS))
-    return module
-
-
-def need_mnist():
-    if not HAVE_MNIST:
-        assert os.environ.get("CI") != "true", "CI must provide MNIST through TINYDL_DATA"
-        pytest.skip("needs MNIST: set TINYDL_DATA to a folder holding mnist/")
+from lesson_helpers import load_lesson, need_mnist
 
 
 @pytest.fixture(scope="module")

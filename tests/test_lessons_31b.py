@@ -1,9 +1,6 @@
 """Substantive claims of lessons 03 (dense layer, losses, gradient descent) and
 05 (preprocessing), checked through each lesson's `main(argv)` and its functions."""
-import importlib.util
 import os
-import pathlib
-import sys
 
 import numpy as np
 import pytest
@@ -11,23 +8,12 @@ import pytest
 from tinydl import Tensor, losses
 from tinydl.preprocessing import RandomFlip, RandomRotation
 
-LESSONS = pathlib.Path(__file__).parent.parent / "lessons"
-
-
-def load(name: str):
-    sys.path.insert(0, str(LESSONS))        # the lessons import their _lesson helper
-    try:
-        spec = importlib.util.spec_from_file_location(name.replace(".py", ""), LESSONS / name)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(LESSONS))
-    return module
+from lesson_helpers import HAVE_MNIST, load_lesson
 
 
 @pytest.fixture(scope="module")
 def lesson3():
-    return load("03_dense_losses_gradient_descent.py")
+    return load_lesson("03_dense_losses_gradient_descent")
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +92,9 @@ def test_threshold_is_sharp_on_a_fresh_line(lesson3):
 
 @pytest.fixture(scope="module")
 def lesson5():
-    return load("05_preprocessing.py")
+    return load_lesson("05_preprocessing")
 
 
-HAVE_MNIST = (pathlib.Path(os.environ.get("TINYDL_DATA", "/nonexistent")) / "mnist").is_dir()
 needs_mnist = pytest.mark.skipif(not HAVE_MNIST and os.environ.get("CI") != "true",
                                  reason="needs MNIST: set TINYDL_DATA to a folder holding mnist/")
 

@@ -1,9 +1,5 @@
 """The claims of the section-6 FAQ lessons (kernels and strides, activations, optimizers),
 checked through their helpers and through the figures each main() returns (--quick)."""
-import importlib.util
-import os
-import pathlib
-import sys
 
 import numpy as np
 import pytest
@@ -11,25 +7,7 @@ import pytest
 import tinydl.functional as F
 from tinydl import Tensor, no_grad
 
-LESSONS = pathlib.Path(__file__).parent.parent / "lessons"
-HAVE_MNIST = (pathlib.Path(os.environ.get("TINYDL_DATA", "/nonexistent")) / "mnist").is_dir()
-
-
-def load_lesson(stem: str):
-    sys.path.insert(0, str(LESSONS))  # the lessons import their shared _lesson module
-    try:
-        spec = importlib.util.spec_from_file_location(f"lesson_{stem}", LESSONS / f"{stem}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(LESSONS))
-    return module
-
-
-def need_mnist() -> None:
-    if not HAVE_MNIST:
-        assert os.environ.get("CI") != "true", "CI must provide MNIST through TINYDL_DATA"
-        pytest.skip("needs MNIST: set TINYDL_DATA to a folder holding mnist/")
+from lesson_helpers import load_lesson, need_mnist
 
 
 @pytest.fixture(scope="module")

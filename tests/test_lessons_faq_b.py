@@ -3,11 +3,8 @@ through each lesson's main(argv) return value (--quick, a temporary --out)."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import os
 import pathlib
 import re
-import sys
 
 import numpy as np
 import pytest
@@ -17,25 +14,14 @@ from tinydl import Tensor
 from tinydl.losses import mse
 from tinydl.metrics import classification_report, confusion_matrix, f1_score, precision, recall
 
-LESSONS = pathlib.Path(__file__).parent.parent / "lessons"
-HAVE_MNIST = (pathlib.Path(os.environ.get("TINYDL_DATA", "/nonexistent")) / "mnist").is_dir()
+from lesson_helpers import load_lesson, need_mnist
 
-
-def load(stem: str):
-    """Import lessons/<stem>.py as a module (its name starts with a digit)."""
-    if str(LESSONS) not in sys.path:
-        sys.path.insert(0, str(LESSONS))      # for `from _lesson import ...`
-    spec = importlib.util.spec_from_file_location(f"lesson_{stem}", LESSONS / f"{stem}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+load = load_lesson
 
 
 @pytest.fixture
 def mnist_data():
-    if not HAVE_MNIST:
-        assert os.environ.get("CI") != "true", "CI must provide MNIST through TINYDL_DATA"
-        pytest.skip("needs MNIST: set TINYDL_DATA to a folder holding mnist/")
+    need_mnist()
 
 
 def one_blas_thread():
