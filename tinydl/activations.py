@@ -22,17 +22,25 @@ def linear(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(to_array(x, "linear", "x"))
 
 
-def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) on a NumPy array, never overflowing (also used by the fused losses)."""
     # exp(-|x|) is in (0, 1], so nothing overflows: for x ≥ 0 use 1/(1+e^-x),
     # for x < 0 the algebraically equal e^x/(1+e^x).
     z = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
 
 
+def stable_log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """log softmax(x) on a NumPy array: (x - m) - log Σ e^{x - m} with m = max x along
+    `axis`, so no exponent is positive (also used by the fused cross-entropy)."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
 class Sigmoid(Function):
     """σ(x) = 1/(1+e^{-x});  σ'(x) = σ(x)(1-σ(x))."""
     def forward(self, x):
-        self.out = _stable_sigmoid(x)
+        self.out = stable_sigmoid(x)
         return self.out
 
     def backward(self, grad):
@@ -96,8 +104,7 @@ class LogSoftmax(Function):
     ∂L/∂x = g - softmax(x) · Σ_j g_j."""
     def forward(self, x, axis=-1):
         self.axis = axis
-        shifted = x - x.max(axis=axis, keepdims=True)
-        self.out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        self.out = stable_log_softmax(x, axis)
         return self.out
 
     def backward(self, grad):

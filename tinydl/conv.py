@@ -199,7 +199,6 @@ class Conv2D(Function):
     conv2d(x, w) = correlate2d(x, w[::-1, ::-1]); the kernel gradient is flipped back."""
     def forward(self, x, w, b=None, strides=1, padding="valid"):
         self.corr = Correlate2D()
-        self.corr.needs_grad = (True, True, True)
         return self.corr.forward(x, w[::-1, ::-1], b, strides, padding, op="conv2d")
 
     def backward(self, grad):

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .activations import _stable_sigmoid
+from .activations import stable_log_softmax, stable_sigmoid
 from .autograd import Function, Tensor, to_array
 
 EPSILON = 1e-7  # Keras' backend.epsilon(): the clip margin for probabilities
@@ -77,7 +77,7 @@ class BinaryCrossentropyFromLogits(Function):
 
     def backward(self, grad):
         scale = grad / self.z.size
-        gz = (_stable_sigmoid(self.z) - self.y) * scale
+        gz = (stable_sigmoid(self.z) - self.y) * scale
         return gz, (-self.z * scale if self.needs_grad[1] else None)
 
 
@@ -110,8 +110,7 @@ class CategoricalCrossentropyFromLogits(Function):
     """L = -(1/N) Σ_samples Σ_k y_k · log_softmax(z)_k, classes on the last axis.
     ∂L/∂z = (softmax(z)·Σ_k y_k - y)/N,  ∂L/∂y = -log_softmax(z)/N."""
     def forward(self, z, y):
-        shifted = z - z.max(axis=-1, keepdims=True)
-        self.log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        self.log_p = stable_log_softmax(z)
         self.y, self.n = y, z.size // z.shape[-1]
         return np.asarray(-(y * self.log_p).sum() / self.n, dtype=z.dtype)
 

@@ -18,16 +18,6 @@ from .conv import as_pair, check_nhwc, padding_amounts, window_offset
 from .parallel import over_batch
 
 
-def _windows(xp: np.ndarray, pool: tuple[int, int], strides: tuple[int, int],
-             out_hw: tuple[int, int]) -> np.ndarray:
-    """A read-only strided view (N, Ho, Wo, ph, pw, C) of every pooling window (no copy)."""
-    n, _, _, c = xp.shape
-    s0, s1, s2, s3 = xp.strides
-    return np.lib.stride_tricks.as_strided(
-        xp, shape=(n, *out_hw, *pool, c),
-        strides=(s0, s1 * strides[0], s2 * strides[1], s1, s2, s3), writeable=False)
-
-
 class _Pool2D(Function):
     op = "pool2d"
 
@@ -44,6 +34,10 @@ class _Pool2D(Function):
         xp = np.pad(x, ((0, 0), *self.pads, (0, 0)), constant_values=fill) if top + bottom + left + right else x
         self.padded_shape = xp.shape
         return xp
+
+    def offsets(self) -> list[tuple[int, int]]:
+        """Every (a, b) position inside a window, row by row."""
+        return [(a, b) for a in range(self.pool[0]) for b in range(self.pool[1])]
 
     def crop(self, dxp: np.ndarray) -> np.ndarray:
         (top, bottom), (left, right) = self.pads
@@ -152,16 +146,19 @@ class AvgPool2D(_Pool2D):
 
     def forward(self, x, pool_size=2, strides=None, padding="valid"):
         xp = self.setup(x, pool_size, strides, padding, fill=0)
-        ones = np.pad(np.ones((1, *x.shape[1:3], 1), x.dtype), ((0, 0), *self.pads, (0, 0)))
-        self.count = _windows(ones, self.pool, self.strides, self.out_hw).sum(axis=(3, 4))
-        return _windows(xp, self.pool, self.strides, self.out_hw).sum(axis=(3, 4)) / self.count
+        real = np.pad(np.ones((1, *x.shape[1:3], 1), x.dtype), ((0, 0), *self.pads, (0, 0)))
+        total = np.zeros((x.shape[0], *self.out_hw, x.shape[3]), dtype=x.dtype)
+        self.count = np.zeros((1, *self.out_hw, 1), dtype=x.dtype)
+        for a, b in self.offsets():
+            total += window_offset(xp, a, b, self.strides, self.out_hw)
+            self.count += window_offset(real, a, b, self.strides, self.out_hw)
+        return total / self.count
 
     def backward(self, grad):
         g = grad / self.count
         dxp = np.zeros(self.padded_shape, dtype=grad.dtype)
-        for a in range(self.pool[0]):
-            for b in range(self.pool[1]):
-                window_offset(dxp, a, b, self.strides, self.out_hw)[...] += g
+        for a, b in self.offsets():
+            window_offset(dxp, a, b, self.strides, self.out_hw)[...] += g
         return self.crop(dxp)
 
 
