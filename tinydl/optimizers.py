@@ -20,6 +20,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .autograd import Tensor
+from .parallel import over_batch
 
 
 def _learning_rate(name: str, learning_rate: float | None, lr: float | None,
@@ -208,14 +209,30 @@ class Adam(Optimizer):
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         b1, b2 = self.beta_1, self.beta_2
         state["t"] = t = state["t"] + 1
-        m, v = state["m"], state["v"]
-        np.multiply(m, b1, out=m)
-        m += (1 - b1) * grad
-        np.multiply(v, b2, out=v)
-        v += (1 - b2) * np.square(grad)
-        denom = np.sqrt(v / (1 - b2 ** t))   # √v̂
-        denom += self.epsilon
-        data -= self.learning_rate * (m / (1 - b1 ** t)) / denom
+        # θ -= α·m̂/(√v̂ + ε) is computed as θ -= α_t·m/(√v + ε_t), with α_t = α·√(1-β2^t)/(1-β1^t)
+        # and ε_t = ε·√(1-β2^t): the same number (multiply through by √(1-β2^t)), but
+        # without arrays for m̂ and v̂. Every pass writes into one scratch slice, in place.
+        c2 = math.sqrt(1 - b2 ** t)
+        alpha_t, eps_t = self.learning_rate * c2 / (1 - b1 ** t), self.epsilon * c2
+        flat = [a.reshape(-1) for a in (data, grad, state["m"], state["v"])]
+        if not np.shares_memory(flat[0], data):
+            raise ValueError("Adam: parameters must be contiguous arrays")
+
+        def update(s: slice) -> None:
+            d, g, m, v = (a[s] for a in flat)
+            tmp = g - m
+            tmp *= 1 - b1
+            m += tmp                          # m ← β1·m + (1-β1)·g
+            np.multiply(g, g, out=tmp)
+            tmp -= v
+            tmp *= 1 - b2
+            v += tmp                          # v ← β2·v + (1-β2)·g²
+            np.sqrt(v, out=tmp)
+            tmp += eps_t
+            np.divide(m, tmp, out=tmp)
+            tmp *= alpha_t
+            d -= tmp
+        over_batch(update, data.size, 4 * data.size)
 
 
 class RMSprop(Optimizer):
