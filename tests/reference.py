@@ -78,3 +78,51 @@ def pool2d_loops(x, pool, strides=None, padding="valid", kind="max"):
                                 window.append(x[s, r, q, ch])
                     y[s, i, j, ch] = max(window) if kind == "max" else sum(window) / len(window)
     return y
+
+
+def deconv_length(size: int, k: int, s: int, padding, output_padding=None) -> int:
+    """Transposed-convolution output size: Keras' deconv_output_length for 'valid' and
+    'same' (transcribed), PyTorch's conv_transpose2d rule for an int padding."""
+    if padding == "valid":
+        if output_padding is None:
+            return size * s + max(k - s, 0)
+        return (size - 1) * s + k + output_padding
+    if padding == "same":
+        if output_padding is None:
+            return size * s
+        return (size - 1) * s + k - 2 * (k // 2) + output_padding
+    return (size - 1) * s + k - 2 * padding + (output_padding or 0)
+
+
+def conv2d_transpose_loops(y, w, b=None, strides=1, padding="valid", output_padding=None):
+    """The transpose of `conv2d_loops` written as a scatter: every y[n, i, j, o] is sent,
+    through the kernel walked backwards, to the padded output pixels it was gathered
+    from in conv2d,
+
+        x_p[n, s_h·i + kh-1-a, s_w·j + kw-1-b, c] += w[a, b, c, o] · y[n, i, j, o],
+
+    for y (N, h, w, C_in) and w (kh, kw, C_out, C_in); the output is x_p with the padding
+    that conv2d would use for its size cut off, plus b[c].
+    """
+    n, h, wd, cin = y.shape
+    kh, kw, cout, _ = w.shape
+    sh, sw = (strides, strides) if isinstance(strides, int) else strides
+    ph = padding[0] if isinstance(padding, tuple) else padding
+    pw = padding[1] if isinstance(padding, tuple) else padding
+    qh, qw = (output_padding, output_padding) if not isinstance(output_padding, tuple) \
+        else output_padding
+    out_h, out_w = deconv_length(h, kh, sh, ph, qh), deconv_length(wd, kw, sw, pw, qw)
+    top, bottom = pads_1d(out_h, kh, sh, ph)
+    left, right = pads_1d(out_w, kw, sw, pw)
+    xp = np.zeros((n, top + out_h + bottom, left + out_w + right, cout))
+    for s in range(n):
+        for i in range(h):
+            for j in range(wd):
+                for o in range(cin):
+                    for a in range(kh):
+                        for bb in range(kw):
+                            for c in range(cout):
+                                xp[s, sh * i + kh - 1 - a, sw * j + kw - 1 - bb, c] += \
+                                    w[a, bb, c, o] * y[s, i, j, o]
+    x = xp[:, top:top + out_h, left:left + out_w, :]
+    return x if b is None else x + b

@@ -31,6 +31,16 @@ Padding: 'valid' (none), 'same' (Keras' rule: output size ceil(H / s), the paddi
 evenly with the odd pixel at the bottom/right), an int p (p on every side) or a pair
 (p_h, p_w). Implementation: im2col — every kh×kw×C_in patch becomes a row of a matrix,
 so the whole convolution is a single matrix product (BLAS does the heavy lifting).
+
+Transposed convolution (`conv2d_transpose`, `correlate2d_transpose`; "deconvolution",
+the upsampling layer of a GAN generator) is the adjoint of the convolution with respect
+to its input: for the same kernel, strides and padding,
+
+    <conv2d(x, w), y> = <x, conv2d_transpose(y, w)>      for all x, y,
+
+so it maps the convolution's output shape back to its input shape, each pixel of y
+spreading into a kh×kw window, windows s pixels apart. It is the convolution's dx
+(the backward pass) used as a forward pass, and its backward is a forward convolution.
 """
 from __future__ import annotations
 
@@ -77,12 +87,12 @@ def padding_amounts(size: int, k: int, s: int, padding: Any, axis: int, op: str)
     return before, after, (padded - k) // s + 1
 
 
-def check_nhwc(x: np.ndarray, op: str) -> None:
-    """Refuse anything that is not a channels-last batch (N, H, W, C)."""
+def check_nhwc(x: np.ndarray, op: str, arg: str = "x") -> None:
+    """Refuse anything that is not a channels-last batch (N, H, W, C); `arg` names it."""
     if x.ndim != 4:
-        raise ValueError(f"{op}: x must be a batch of images of shape (N, H, W, C) (channels "
+        raise ValueError(f"{op}: {arg} must be a batch of images of shape (N, H, W, C) (channels "
                          f"last); got shape {x.shape}. A single image of shape (H, W, C) needs "
-                         f"x[None]; a grayscale batch (N, H, W) needs x[..., None].")
+                         f"{arg}[None]; a grayscale batch (N, H, W) needs {arg}[..., None].")
 
 
 def _geometry(x: np.ndarray, w: np.ndarray, strides: Any, padding: Any, op: str):
@@ -146,6 +156,31 @@ def im2col(xp: np.ndarray, kh: int, kw: int, strides: tuple[int, int], out_hw: t
     return cols.reshape(-1, k + ones_column)
 
 
+def scatter_windows(g: np.ndarray, w: np.ndarray, strides: tuple[int, int],
+                    pads: tuple[tuple[int, int], tuple[int, int]],
+                    padded_shape: tuple[int, int, int, int], out_hw: tuple[int, int]) -> np.ndarray:
+    """The adjoint of cross-correlation with respect to its input: every output pixel's
+    value sent back through the kernel to the input pixels of its window.
+
+    g is (N·Ho·Wo, C_out), rows in (n, i, j) order; w is (kh, kw, C_in, C_out). With x_p
+    a zero array of `padded_shape` (N, H_p, W_p, C_in),
+
+        x_p[n, s_h·i + a, s_w·j + b, c] += Σ_o w[a, b, c, o] · g[(n, i, j), o]
+
+    then the padding `pads` ((top, bottom), (left, right)) is cut off. One matrix product
+    per kernel offset (a, b), added into the strided slab it came from (col2im without
+    building the big (N·Ho·Wo, kh·kw·C_in) matrix). Pixels no window reaches stay 0.
+    """
+    kh, kw, cin, _ = w.shape
+    n, (ho, wo) = padded_shape[0], out_hw
+    (top, bottom), (left, right) = pads
+    xp = np.zeros(padded_shape, dtype=np.result_type(g.dtype, w.dtype))
+    for a in range(kh):
+        for b in range(kw):
+            window_offset(xp, a, b, strides, out_hw)[...] += (g @ w[a, b].T).reshape(n, ho, wo, cin)
+    return xp[:, top:xp.shape[1] - bottom, left:xp.shape[2] - right, :]
+
+
 class Correlate2D(Function):
     """Cross-correlation y[n,i,j,o] = Σ_{a,b,c} w[a,b,c,o] · x_p[n, s·i+a, s·j+b, c] (+ bias).
 
@@ -173,7 +208,7 @@ class Correlate2D(Function):
 
     def backward(self, grad):
         kh, kw, cin, cout = self.w.shape
-        n, ho, wo, _ = grad.shape
+        ho, wo = grad.shape[1:3]
         g = grad.reshape(-1, cout)
         dw = db = dx = None
         if self.needs_grad[1] or (self.has_bias and self.needs_grad[2]):
@@ -181,16 +216,7 @@ class Correlate2D(Function):
             dw = dwb[:kh * kw * cin].reshape(self.w.shape)
             db = dwb[-1] if self.has_bias else None
         if self.needs_grad[0]:
-            # dx_p[n, s·i + a, s·j + b, :] += Σ_o g[n, i, j, o] · w[a, b, :, o]: one matrix
-            # product per kernel offset (a, b), added into the strided slab it came from
-            # (the adjoint of im2col, without building the big patch-gradient matrix)
-            (top, bottom), (left, right) = self.pads
-            dxp = np.zeros(self.padded_shape, dtype=grad.dtype)
-            for a in range(kh):
-                for b in range(kw):
-                    window_offset(dxp, a, b, self.strides, (ho, wo))[...] += \
-                        (g @ self.w[a, b].T).reshape(n, ho, wo, cin)
-            dx = dxp[:, top:dxp.shape[1] - bottom, left:dxp.shape[2] - right, :]
+            dx = scatter_windows(g, self.w, self.strides, self.pads, self.padded_shape, (ho, wo))
         return (dx, dw, db) if self.has_bias else (dx, dw)
 
 
@@ -208,8 +234,148 @@ class Conv2D(Function):
         return (grads[0], dw) + tuple(grads[2:])
 
 
-def _inputs(x: Any, w: Any, b: Any, op: str) -> tuple:
-    x = x if isinstance(x, Tensor) else Tensor(to_array(x, op, "x"))
+def output_padding_pair(value: Any, strides: tuple[int, int],
+                        op: str) -> tuple[int | None, int | None]:
+    """A transposed convolution's output_padding -> (q_h, q_w): None -> (None, None) (the
+    default size), else an int or a pair of ints with 0 ≤ q < stride along each axis."""
+    if value is None:
+        return None, None
+    pair = (value, value) if isinstance(value, int | np.integer) else value
+    if not (isinstance(pair, tuple | list) and len(pair) == 2
+            and all(isinstance(q, int | np.integer) and q >= 0 for q in pair)):
+        raise ValueError(f"{op}: output_padding must be None, a non-negative int or a pair of "
+                         f"them, got {value!r}")
+    if pair[0] >= strides[0] or pair[1] >= strides[1]:
+        # a stride-s convolution maps s consecutive input sizes to the same output size;
+        # output_padding picks one of those s, so it is 0..s-1
+        raise ValueError(f"{op}: output_padding {tuple(pair)} must be smaller than the strides "
+                         f"{strides} along each axis")
+    return int(pair[0]), int(pair[1])
+
+
+def transposed_size(size: int, k: int, s: int, padding: Any, output_padding: int | None,
+                    axis: int, op: str) -> tuple[int, int, int]:
+    """(pad_before, pad_after, output_size) of a transposed convolution along one axis,
+    whose input y has `size` pixels there.
+
+    Output size, Keras' deconv_output_length for 'valid' and 'same' (PyTorch's
+    conv_transpose2d rule for an int padding p), with q the output_padding:
+
+        'valid':  (size - 1)·s + max(k, s)   with q: (size - 1)·s + k + q
+        'same':   size·s                      with q: (size - 1)·s + (k mod 2) + q
+        p:        (size - 1)·s + k - 2p + q   (q = 0 when None)
+
+    The pads are the ones conv2d uses for an input of output_size (`padding_amounts`),
+    and conv2d must map that size back to `size`, or there is no transpose: a
+    ValueError (e.g. 'same' with an even kernel and q = 0, or p too large).
+    """
+    if padding == "same":
+        out = size * s if output_padding is None else (size - 1) * s + k % 2 + output_padding
+    else:
+        # 'valid', an int or a pair: the pads do not depend on the image size (size k just
+        # lets the window fit), and padding_amounts validates `padding` for us
+        before, after, _ = padding_amounts(k, k, s, padding, axis, op)
+        if output_padding is not None:
+            extra = output_padding
+        else:
+            extra = max(s - k, 0) if padding == "valid" else 0
+        out = (size - 1) * s + k - before - after + extra
+    before, after, back = (padding_amounts(out, k, s, padding, axis, op) if out >= 1
+                           else (0, 0, None))
+    if back != size:
+        got = "no image" if back is None else f"size {back}"
+        hint = (" With 'same' padding and an even kernel, use output_padding ≥ 1 (or None)."
+                if padding == "same" else " The padding is too large for this kernel.")
+        raise ValueError(f"{op}: along spatial axis {axis} the output size would be {out} "
+                         f"(input size {size}, kernel {k}, stride {s}, padding {padding!r}, "
+                         f"output_padding {output_padding}), but conv2d maps that to {got}, "
+                         f"not {size}.{hint}")
+    return before, after, out
+
+
+def _transpose_geometry(y: np.ndarray, w: np.ndarray, strides: Any, padding: Any,
+                        output_padding: Any, op: str):
+    check_nhwc(y, op, "y")
+    if w.ndim != 4:
+        raise ValueError(f"{op}: kernel must have shape (kh, kw, C_out, C_in) (the layout of "
+                         f"the conv2d kernel it transposes); got shape {w.shape}")
+    if w.shape[3] != y.shape[3]:
+        hint = ""
+        if y.shape[1] == w.shape[3]:
+            hint = " (is y in NCHW layout? tinydl expects channels last: y.transpose(0, 2, 3, 1))"
+        elif y.shape[3] == w.shape[2]:
+            hint = (" (kernel axes 2 and 3 swapped? the transpose reads its input channels "
+                    "from the last axis: w.transpose(0, 1, 3, 2))")
+        raise ValueError(f"{op}: y has {y.shape[3]} channels (shape {y.shape}, layout N,H,W,C) "
+                         f"but the kernel expects {w.shape[3]} (shape {w.shape}, layout "
+                         f"kh,kw,C_out,C_in){hint}")
+    sh, sw = as_pair(strides, "strides", op)
+    qh, qw = output_padding_pair(output_padding, (sh, sw), op)
+    kh, kw = w.shape[:2]
+    top, bottom, ho = transposed_size(y.shape[1], kh, sh, padding, qh, 0, op)
+    left, right, wo = transposed_size(y.shape[2], kw, sw, padding, qw, 1, op)
+    return (sh, sw), ((top, bottom), (left, right)), (ho, wo)
+
+
+class Correlate2DTranspose(Function):
+    """The adjoint of Correlate2D with respect to x. Kernel w (kh, kw, C_out, C_in), y
+    (N, h, w, C_in); into zeros x_p (N, H + top + bottom, W + left + right, C_out):
+
+        x_p[n, s_h·i + a, s_w·j + b, c] += Σ_o w[a, b, c, o] · y[n, i, j, o]
+
+    then out = x_p with the padding cut off, + bias[c].
+    Forward: `scatter_windows`, the very code of Correlate2D's dx.
+    Backward with G = dL/d(out) padded like x_p and P = im2col(G_p) (N·h·w, kh·kw·C_out):
+    dL/dy = P·W (the forward correlation correlate2d(G, w), same strides and padding),
+    dL/dW = Pᵀ·Y with Y = y as (N·h·w, C_in), and dL/db = Σ G over n and the pixels.
+    """
+    def forward(self, y, w, b=None, strides=1, padding="valid", output_padding=None,
+                op="correlate2d_transpose"):
+        self.strides, self.pads, (ho, wo) = _transpose_geometry(y, w, strides, padding,
+                                                                output_padding, op)
+        if b is not None and b.shape != (w.shape[2],):
+            raise ValueError(f"{op}: bias must have shape ({w.shape[2]},) (one per output "
+                             f"channel, kernel axis 2); got shape {b.shape}")
+        self.y, self.w, self.has_bias = y, w, b is not None
+        (top, bottom), (left, right) = self.pads
+        padded_shape = (y.shape[0], ho + top + bottom, wo + left + right, w.shape[2])
+        out = scatter_windows(y.reshape(-1, y.shape[3]), w, self.strides, self.pads,
+                              padded_shape, y.shape[1:3])
+        return out + b.astype(w.dtype) if self.has_bias else out
+
+    def backward(self, grad):
+        kh, kw, cout, cin = self.w.shape
+        dy = dw = db = None
+        if self.needs_grad[0] or self.needs_grad[1]:
+            gp = np.pad(grad, ((0, 0), *self.pads, (0, 0))) if any(map(any, self.pads)) else grad
+            cols = im2col(gp, kh, kw, self.strides, self.y.shape[1:3])   # (N·h·w, kh·kw·C_out)
+            if self.needs_grad[0]:
+                dy = (cols @ self.w.reshape(-1, cin)).reshape(self.y.shape)
+            if self.needs_grad[1]:
+                dw = (cols.T @ self.y.reshape(-1, cin)).reshape(self.w.shape)
+        if self.has_bias and self.needs_grad[2]:
+            db = grad.sum(axis=(0, 1, 2))
+        return (dy, dw, db) if self.has_bias else (dy, dw)
+
+
+class Conv2DTranspose(Function):
+    """The adjoint of Conv2D with respect to x: Correlate2DTranspose with the kernel
+    flipped, conv2d_transpose(y, w) = correlate2d_transpose(y, w[::-1, ::-1]); the kernel
+    gradient is flipped back."""
+    def forward(self, y, w, b=None, strides=1, padding="valid", output_padding=None):
+        self.corr = Correlate2DTranspose()
+        return self.corr.forward(y, w[::-1, ::-1], b, strides, padding, output_padding,
+                                 op="conv2d_transpose")
+
+    def backward(self, grad):
+        self.corr.needs_grad = self.needs_grad
+        grads = self.corr.backward(grad)
+        dw = grads[1][::-1, ::-1] if grads[1] is not None else None
+        return (grads[0], dw) + tuple(grads[2:])
+
+
+def _inputs(x: Any, w: Any, b: Any, op: str, arg: str = "x") -> tuple:
+    x = x if isinstance(x, Tensor) else Tensor(to_array(x, op, arg))
     w = w if isinstance(w, Tensor) else Tensor(to_array(w, op, "kernel w"))
     if b is None:
         return x, w
@@ -243,3 +409,66 @@ def correlate2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = 
     `conv2d(x, w[::-1, ::-1], ...)` (the kernel flipped along both spatial axes).
     """
     return Correlate2D.apply(*_inputs(x, w, b, "correlate2d"), strides=strides, padding=padding)
+
+
+def conv2d_transpose(y: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = "valid",
+                     output_padding: Any = None) -> Tensor:
+    """Transposed true convolution: the adjoint of `conv2d` with respect to its input x.
+
+    For the same kernel, strides and padding, <conv2d(x, w), y> = <x, conv2d_transpose(y, w)>
+    for every x of the output's shape and every y: conv2d maps (N, H, W, C_out) to
+    (N, h, w, C_in), this maps (N, h, w, C_in) back to (N, H, W, C_out). Each pixel of y
+    is spread, through the kernel walked backwards, over a kh×kw window of the output,
+    the windows s pixels apart (upsampling by s).
+
+    Args:
+        y: (N, h, w, C_in) batch, channels last.
+        w: (kh, kw, C_out, C_in) kernel: the very kernel of the conv2d it transposes (which
+            maps C_out channels to C_in), also Keras' Conv2DTranspose layout
+            (kh, kw, filters, in_channels).
+        b: optional (C_out,) bias, added to every output pixel.
+        strides: int or (s_h, s_w).
+        padding: 'valid', 'same', an int or a pair (p_h, p_w): the padding of that conv2d.
+        output_padding: None, or an int or pair q with 0 ≤ q < stride, added to the
+            output size (a stride-s conv2d maps s input sizes to the same h; q picks one).
+    Returns:
+        (N, H, W, C_out), along each axis (Keras' deconv_output_length; PyTorch's rule
+        for an int padding p):
+            'valid': (h-1)·s + max(k, s), or (h-1)·s + k + q with output_padding q
+            'same':  h·s,                  or (h-1)·s + (k mod 2) + q
+            p:       (h-1)·s + k - 2p + q
+        H is always a size that conv2d maps back to h; a ValueError when none exists.
+
+    The formula: with (top, bottom, left, right) the padding conv2d uses for an input of
+    size (H, W), x_p zeros of shape (N, top + H + bottom, left + W + right, C_out),
+
+        x_p[n, s_h·i + kh-1-a, s_w·j + kw-1-b, c] += Σ_o w[a, b, c, o] · y[n, i, j, o]
+
+    for all n, i < h, j < w, a < kh, b < kw, c; then
+    out[n, r, t, c] = x_p[n, top + r, left + t, c] + b[c]. This is conv2d's own indexing
+    (pixel s·i + kh-1-a of the padded input meets kernel entry a for output i) run
+    backwards: conv2d gathers x_p into y, this scatters y into x_p.
+
+    Equals `correlate2d_transpose(y, w[::-1, ::-1], b, ...)`. Keras' Conv2DTranspose and
+    torch.nn.functional.conv_transpose2d compute correlate2d_transpose, not this.
+    """
+    return Conv2DTranspose.apply(*_inputs(y, w, b, "conv2d_transpose", "y"), strides=strides,
+                                 padding=padding, output_padding=output_padding)
+
+
+def correlate2d_transpose(y: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = "valid",
+                          output_padding: Any = None) -> Tensor:
+    """Transposed cross-correlation: the adjoint of `correlate2d` with respect to its input,
+    what Keras' Conv2DTranspose and torch.nn.functional.conv_transpose2d compute:
+
+        x_p[n, s_h·i + a, s_w·j + b, c] += Σ_o w[a, b, c, o] · y[n, i, j, o],
+        out = x_p with the padding cut off, + b[c].
+
+    Same arguments, shapes, output sizes and padding rules as `conv2d_transpose`, and
+    conv2d_transpose(y, w) == correlate2d_transpose(y, w[::-1, ::-1]). A PyTorch weight
+    (C_in, C_out, kh, kw) is w_torch.transpose(2, 3, 1, 0) here (NCHW data: transpose
+    (0, 2, 3, 1)); PyTorch's int padding p and output_padding q mean the same as here.
+    """
+    return Correlate2DTranspose.apply(*_inputs(y, w, b, "correlate2d_transpose", "y"),
+                                      strides=strides, padding=padding,
+                                      output_padding=output_padding)
