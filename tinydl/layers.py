@@ -33,7 +33,7 @@ import numpy as np
 from . import activations, initializers, regularizers, utils
 from . import functional as F
 from .autograd import DEFAULT_DTYPE, Tensor, no_grad, to_array
-from .conv import as_pair, padding_amounts
+from .conv import as_pair, output_padding_pair, padding_amounts, transposed_size
 
 Shape = tuple[int | None, ...]
 
@@ -49,8 +49,11 @@ class Layer:
 
     Attributes:
         name: 'conv2d', 'conv2d_1', ... (Keras' automatic names) or the one given.
-        weights: the weight Tensors, in creation order; `trainable_weights` is the same
-            list, or empty when `trainable` is False.
+        weights: the weight Tensors, as Keras orders them: the trainable ones, then the
+            non-trainable ones (`add_weight(..., trainable=False)`, e.g. batch norm's
+            moving statistics), each in creation order. `trainable_weights` holds the
+            trainable ones, or none when `trainable` is False; `non_trainable_weights`
+            the others (all of them when `trainable` is False).
         built: whether `build` has run; input_shape / output_shape once it has.
         dtype: as given; else the model's (a Sequential passes its own dtype), else the
             dtype of the first Tensor the layer is called on; float32 for arrays.
@@ -75,6 +78,7 @@ class Layer:
         self.built = False
         self.rng: np.random.Generator | None = None
         self._weights: dict[str, Tensor] = {}
+        self._non_trainable: set[str] = set()   # names of weights added with trainable=False
 
     # -- what subclasses write ------------------------------------------------------
     def build(self, input_shape: Shape) -> None:
@@ -94,13 +98,21 @@ class Layer:
 
     # -- the machinery -------------------------------------------------------------------
     def add_weight(self, name: str, shape: tuple[int, ...],
-                   initializer: Any = "glorot_uniform") -> Tensor:
-        """Create, register and return a weight Tensor (requires_grad=True), initialised
-        by `initializer` (a name from tinydl.initializers or a function) from `self.rng`."""
+                   initializer: Any = "glorot_uniform", trainable: bool = True) -> Tensor:
+        """Create, register and return a weight Tensor, initialised by `initializer` (a
+        name from tinydl.initializers or a function) from `self.rng`.
+
+        trainable=True: a parameter (requires_grad=True) that fit's optimizer updates.
+        trainable=False: state that the layer updates itself, in place (requires_grad
+        False), e.g. batch norm's moving mean; it is still counted, saved and loaded."""
         init = initializers.get(initializer)
         data = init(tuple(shape), rng=self.generator(), dtype=self.dtype)
-        weight = Tensor(np.asarray(data, dtype=self.dtype), requires_grad=True)
+        weight = Tensor(np.asarray(data, dtype=self.dtype), requires_grad=trainable)
         self._weights[name] = weight
+        if trainable:
+            self._non_trainable.discard(name)
+        else:
+            self._non_trainable.add(name)
         return weight
 
     def generator(self) -> np.random.Generator:
@@ -126,15 +138,19 @@ class Layer:
 
     @property
     def weights(self) -> list[Tensor]:
-        return list(self._weights.values())
+        return [weight for _, weight in self.named_weights()]
+
+    def _weights_made_trainable(self, trainable: bool) -> list[Tensor]:
+        return [weight for name, weight in self._weights.items()
+                if (name not in self._non_trainable) == trainable]
 
     @property
     def trainable_weights(self) -> list[Tensor]:
-        return self.weights if self.trainable else []
+        return self._weights_made_trainable(True) if self.trainable else []
 
     @property
     def non_trainable_weights(self) -> list[Tensor]:
-        return [] if self.trainable else self.weights
+        return self._weights_made_trainable(False) if self.trainable else self.weights
 
     @property
     def losses(self) -> list[Tensor]:
@@ -147,8 +163,10 @@ class Layer:
         return [reg(self._weights["kernel"])]
 
     def named_weights(self) -> list[tuple[str, Tensor]]:
-        """[(weight name, Tensor)], e.g. [('kernel', ...), ('bias', ...)]."""
-        return list(self._weights.items())
+        """[(weight name, Tensor)], e.g. [('kernel', ...), ('bias', ...)], in the order of
+        `weights` (trainable ones first)."""
+        # a stable sort: False (trainable) before True, creation order kept within each
+        return sorted(self._weights.items(), key=lambda item: item[0] in self._non_trainable)
 
     def count_params(self) -> int:
         """The number of weight values (scalars) in this layer."""
@@ -242,6 +260,83 @@ class Conv2D(Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
                 "strides": self.strides, "padding": self.padding,
+                "activation": _activation_name(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": self.kernel_initializer,
+                "bias_initializer": self.bias_initializer,
+                "kernel_regularizer": self.kernel_regularizer}
+
+
+class Conv2DTranspose(Layer):
+    """Transposed convolution layer ("deconvolution", a GAN generator's upsampling):
+    y = activation(conv2d_transpose(x, kernel) + bias).
+
+    Shapes: x (N, h, w, C_in) channels-last; kernel (kh, kw, filters, C_in) (Keras'
+    Conv2DTranspose layout); bias (filters,); y (N, H, W, filters) with, along each axis,
+    H = (h - 1)·s + max(k, s) for 'valid', h·s for 'same' (Keras' rule, see
+    `tinydl.functional.conv2d_transpose`); an output_padding q (0 ≤ q < s) makes it
+    (h - 1)·s + k + q ('valid') or (h - 1)·s + (k mod 2) + q ('same').
+
+    It is the adjoint (transpose) of Conv2D's convolution with respect to its input: a
+    Conv2D(C_in, kernel_size, strides, padding) on (N, H, W, filters) images gives back
+    (N, h, w, C_in), and this layer with the same kernel goes the other way. Like Conv2D
+    it uses the article's *true* convolution (`tinydl.functional.conv2d_transpose`);
+    Keras' Conv2DTranspose (and PyTorch's ConvTranspose2d) transpose the cross-correlation
+    instead, so a kernel trained in Keras must be flipped in both spatial axes,
+    `w[::-1, ::-1]`, to give the same outputs here (the layout itself is the same).
+
+    kernel_regularizer adds its penalty of the kernel to the model's training loss (see
+    `Layer.losses`).
+    """
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: Any = "valid",
+                 output_padding: Any = None, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, **kwargs: Any) -> None:
+        if kwargs.get("name") is None:
+            # Keras' name; the automatic CamelCase rule would give 'conv2dtranspose'
+            kwargs["name"] = utils.unique_name("conv2d_transpose")
+        super().__init__(**kwargs)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        if not (isinstance(filters, int | np.integer) and filters >= 1):
+            raise ValueError(f"Conv2DTranspose: filters must be a positive int, got {filters!r}")
+        self.filters = int(filters)
+        self.kernel_size = as_pair(kernel_size, "kernel_size", "Conv2DTranspose")
+        self.strides = as_pair(strides, "strides", "Conv2DTranspose")
+        self.padding = padding.lower() if isinstance(padding, str) else padding
+        pair = output_padding_pair(output_padding, self.strides, "Conv2DTranspose")
+        self.output_padding = None if output_padding is None else pair
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        initializers.get(kernel_initializer), initializers.get(bias_initializer)  # fail early
+
+    def build(self, input_shape: Shape) -> None:
+        _require_rank(self, input_shape, 4, "(batch, height, width, channels)",
+                      ". A batch of grayscale images (N, H, W) needs a channel axis: x[..., None]"
+                      if len(input_shape) == 3 else "")
+        self.kernel = self.add_weight("kernel", (*self.kernel_size, self.filters, input_shape[-1]),
+                                      self.kernel_initializer)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        self.pre_activation = F.conv2d_transpose(x, self.kernel, self.bias, self.strides,
+                                                 self.padding, self.output_padding)
+        return self.activation(self.pre_activation)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self, input_shape, 4, "(batch, height, width, channels)")
+        (kh, kw), (sh, sw) = self.kernel_size, self.strides
+        qh, qw = self.output_padding or (None, None)
+        ho = transposed_size(input_shape[1], kh, sh, self.padding, qh, 0, self.name)[2]
+        wo = transposed_size(input_shape[2], kw, sw, self.padding, qw, 1, self.name)[2]
+        return (input_shape[0], ho, wo, self.filters)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "strides": self.strides, "padding": self.padding,
+                "output_padding": self.output_padding,
                 "activation": _activation_name(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": self.kernel_initializer,
                 "bias_initializer": self.bias_initializer,
@@ -396,3 +491,57 @@ class Activation(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "activation": _activation_name(self.activation)}
+
+
+class LeakyReLU(Layer):
+    """Leaky ReLU as a layer: y = x for x > 0, negative_slope·x otherwise. No weights.
+
+    negative_slope defaults to 0.3, Keras' LeakyReLU layer default; GANs usually use 0.2
+    (Radford et al., 2016), which is also `tinydl.activations.leaky_relu`'s default.
+    """
+
+    def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not 0 <= negative_slope < 1:
+            raise ValueError(f"LeakyReLU: negative_slope must be in [0, 1), got {negative_slope!r}")
+        self.negative_slope = float(negative_slope)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        return activations.leaky_relu(x, self.negative_slope)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "negative_slope": self.negative_slope}
+
+
+class Reshape(Layer):
+    """(N, ...) -> (N, *target_shape), row-major (C order), no weights; the sample count
+    N stays, so target_shape must hold as many values as one sample. Used by a DCGAN
+    generator to turn a Dense output (N, 7·7·64) into feature maps (N, 7, 7, 64)."""
+
+    def __init__(self, target_shape: tuple[int, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(d) for d in target_shape)
+        if not self.target_shape or any(d < 1 for d in self.target_shape):
+            raise ValueError(f"Reshape: target_shape must be positive ints, got {target_shape!r}")
+
+    def build(self, input_shape: Shape) -> None:
+        if math.prod(input_shape[1:]) != math.prod(self.target_shape):
+            raise ValueError(f"{self.name} (Reshape): a sample of shape {tuple(input_shape[1:])} "
+                             f"has {math.prod(input_shape[1:])} values, but target_shape "
+                             f"{self.target_shape} holds {math.prod(self.target_shape)}")
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        return F.reshape(x, (x.shape[0], *self.target_shape))
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (input_shape[0], *self.target_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "target_shape": self.target_shape}
+
+
+# Defined in its own module, which needs Layer from here: imported once Layer exists.
+from .normalization_layers import BatchNormalization  # noqa: E402
