@@ -148,6 +148,57 @@ def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False
     return -(y_true * p.log()).sum(axis=-1).mean()
 
 
+# -- the GAN losses of section 3.2.4 --------------------------------------------------
+#
+# D outputs a logit l; D(x) = σ(l) is its probability that x is real. The article writes
+# D(x) = W_d x + b_d, which is not a probability (its log is undefined for D(x) ≤ 0): the
+# sigmoid is the missing piece. Written with logits, every loss below is a binary
+# cross-entropy, computed by the stable fused BinaryCrossentropyFromLogits.
+
+def discriminator_loss(real_logits: Any, fake_logits: Any) -> Tensor:
+    """L_d = −E_x[log D(x)] − E_z[log(1 − D(G(z)))], from D's logits on a real batch
+    and on a fake batch (any shapes; each expectation is the mean over its batch).
+
+    The article's second term reads E_{x~p_z}[log(1 − D(x))]: the expectation is over
+    the noise z, but D is applied to the generated image G(z), not to z itself.
+    = binary_crossentropy(1, real) + binary_crossentropy(0, fake), from logits.
+    """
+    real_logits = real_logits if isinstance(real_logits, Tensor) else Tensor(
+        to_array(real_logits, "discriminator_loss", "real_logits"))
+    fake_logits = fake_logits if isinstance(fake_logits, Tensor) else Tensor(
+        to_array(fake_logits, "discriminator_loss", "fake_logits"))
+    return (binary_crossentropy(np.ones(real_logits.shape), real_logits, from_logits=True)
+            + binary_crossentropy(np.zeros(fake_logits.shape), fake_logits, from_logits=True))
+
+
+#: The two generator losses by name. Both have the same fixed point (D(G(z)) = 1/2 at
+#: the optimum), but very different gradients when D confidently rejects the fakes.
+GENERATOR_LOSSES = ("saturating", "non_saturating")
+
+
+def generator_loss(fake_logits: Any, kind: str = "non_saturating") -> Tensor:
+    """The generator's loss from D's logits l on generated images, D(G(z)) = σ(l).
+
+    kind="saturating": the article's (and Goodfellow et al.'s minimax) loss,
+        L_g = E_z[log(1 − D(G(z)))]          (minimised by G; always ≤ 0)
+        dL_g/dl = −σ(l) = −D(G(z)): when D rejects the fakes (D(G(z)) → 0, early in
+        training) the gradient vanishes; the loss "saturates".
+    kind="non_saturating": Goodfellow et al.'s practical alternative,
+        L_g = −E_z[log D(G(z))]
+        dL_g/dl = −(1 − σ(l)) → −1 when D(G(z)) → 0: strong gradients exactly when G
+        is worst.
+    Both push D(G(z)) up. As binary cross-entropies from logits: saturating = −bce(0, l),
+    non-saturating = bce(1, l).
+    """
+    if kind not in GENERATOR_LOSSES:
+        raise ValueError(f"generator_loss: kind must be one of {GENERATOR_LOSSES}, got {kind!r}")
+    fake_logits = fake_logits if isinstance(fake_logits, Tensor) else Tensor(
+        to_array(fake_logits, "generator_loss", "fake_logits"))
+    if kind == "saturating":
+        return -binary_crossentropy(np.zeros(fake_logits.shape), fake_logits, from_logits=True)
+    return binary_crossentropy(np.ones(fake_logits.shape), fake_logits, from_logits=True)
+
+
 #: Losses by their Keras names (`model.compile(loss='mse')`).
 LOSSES: dict[str, Callable[..., Tensor]] = {
     "mse": mse, "mean_squared_error": mse,
