@@ -18,6 +18,11 @@ One `GAN.train_step` is the article's steps 2-4 (section 3.2.3) on one batch:
         weights move (D's weights are frozen during this pass: no gradient is computed
         for them).
 `GAN.fit` is step 5, repeating over the data for some epochs.
+
+Reusing the D step's fakes in the G step (as the PyTorch DCGAN tutorial does) saves a
+generator forward pass. It has one side effect a careful reader can measure (lesson 7
+does): G is scored by a D that has just been fitted to those very samples, which, with
+a nearly flat D, shrinks G's spread by about α²/(4·batch) per SGD step.
 """
 from __future__ import annotations
 
