@@ -8,14 +8,18 @@ Public entry points:
     losses, optimizers, initializers, regularizers
     layers, models, metrics, utils, callbacks  -- the Keras-style model API
     preprocessing        -- Rescaling and random flip/shift/rotation layers (augmentation)
+    normalization        -- batch normalization (the op; the layer is in layers)
+    gan                  -- the GAN trainer of section 3.2, checkpoints, sampling, scores
+    visualize            -- image grids as PNG, animated GIFs
     datasets             -- MNIST and Fashion-MNIST loaders
 """
 from ._allocator import keep_freed_memory
 
 keep_freed_memory()
 
-from . import (activations, callbacks, datasets, functional, initializers, layers, losses, metrics,
-               models, optimizers, preprocessing, regularizers, utils)
+from . import (activations, callbacks, datasets, functional, gan, initializers, layers, losses,
+               metrics, models, normalization, optimizers, preprocessing, regularizers, utils,
+               visualize)
 from .autograd import Function, Tensor, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 
@@ -24,4 +28,4 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
            "GradcheckReport", "functional", "activations", "losses", "optimizers", "initializers",
            "layers", "models", "metrics", "utils", "callbacks", "datasets", "regularizers",
-           "preprocessing"]
+           "preprocessing", "normalization", "gan", "visualize"]
