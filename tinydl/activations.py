@@ -76,13 +76,35 @@ class Tanh(Function):
 
 
 class LeakyReLU(Function):
-    """f(x) = x for x > 0, alpha·x otherwise;  f'(x) = 1 or alpha."""
+    """f(x) = x for x > 0, alpha·x otherwise;  f'(x) = 1 or alpha.
+
+    With 0 ≤ alpha < 1, f(x) = max(x, alpha·x), and f(x) > 0 exactly where x > 0, so the
+    backward reads the slope off the output (no mask array is kept)."""
     def forward(self, x, alpha=0.2):
-        self.slope = np.where(x > 0, 1, alpha).astype(x.dtype)
-        return x * self.slope
+        self.alpha, self.out = alpha, np.empty_like(x)
+
+        def work(s):
+            np.multiply(x[s], alpha, out=self.out[s])
+            np.maximum(x[s], self.out[s], out=self.out[s])
+        _split(work, x)
+        return self.out
 
     def backward(self, grad):
-        return grad * self.slope
+        dx = np.empty_like(grad)
+
+        def work(s):
+            np.multiply(grad[s], self.alpha, out=dx[s])
+            np.copyto(dx[s], grad[s], where=self.out[s] > 0)
+        _split(work, grad)
+        return dx
+
+
+def _split(work, x: np.ndarray) -> None:
+    """work(s) over slices of x's first axis, split between the cores (0-d: one call)."""
+    if x.ndim == 0:
+        work(Ellipsis)
+    else:
+        over_batch(work, len(x), x.size)
 
 
 class Softmax(Function):
