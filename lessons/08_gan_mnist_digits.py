@@ -93,7 +93,7 @@ def build_dcgan(latent_dim: int = LATENT_DIM) -> tuple[Sequential, Sequential]:
     ], name="dcgan_generator")
     discriminator = Sequential([
         Conv2D(32, 4, strides=2, padding="same", input_shape=(28, 28, 1)), LeakyReLU(0.2),
-        Conv2D(64, 4, strides=2, padding="same"),
+        Conv2D(64, 4, strides=2, padding="same", use_bias=False),   # BN's β is the bias
         BatchNormalization(), LeakyReLU(0.2),
         Flatten(),
         Dense(1, activation="sigmoid"),

@@ -150,6 +150,8 @@ class GAN:
         saturating loss's vanishing gradient).
         """
         real = np.asarray(real, dtype=self.discriminator.dtype)
+        if len(real) == 0:
+            raise ValueError("GAN.train_step: the real batch is empty")
         d_weights = self.discriminator.trainable_weights
         g_weights = self.generator.trainable_weights
         fake = self.generator(Tensor(self.noise(len(real))), training=True)      # G(z)
