@@ -1,9 +1,15 @@
 """Lesson 08 (article section 3.2.3 on MNIST): runs, writes its pictures, scores the
 digits when given a classifier, and resumes from its checkpoint."""
+import os
+import re
+import signal
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
-from lesson_helpers import load_lesson, need_mnist
+from lesson_helpers import LESSONS, load_lesson, need_mnist
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +55,37 @@ def test_non_saturating_loss_gives_g_the_larger_gradient_early(quick):
     assert comparison["non_saturating"]["g_grad_norm"] > 1.5 * comparison["saturating"]["g_grad_norm"]
 
 
-def test_resume_continues_from_the_checkpoint(lesson, quick):
-    out, first = quick
-    resumed = lesson.main(["--quick", "--out", str(out), "--resume", "--epochs", "2",
-                           "--classifier", "/nonexistent"])
-    assert resumed["epochs"] == 2
-    assert resumed["history"]["d_loss"][0] == first["history"]["d_loss"][0]
-    assert len(resumed["history"]["d_loss"]) == 2
-    assert (out / "samples" / "epoch_002.png").exists()
+def test_ctrl_c_then_resume_ends_bit_for_bit_where_an_uninterrupted_run_ends(lesson, tmp_path):
+    """A real SIGINT to the running lesson, then --resume, against one straight run."""
+    need_mnist()
+    args = ["--quick", "--compare-steps", "0", "--classifier", "/nonexistent"]
+    env = dict(os.environ, PYTHONUNBUFFERED="1", MPLBACKEND="Agg")
+    interrupted = tmp_path / "interrupted"
+    # a child gets SIGINT's default handling (a background shell job may ignore it)
+    child = subprocess.Popen([sys.executable, "08_gan_mnist_digits.py", *args, "--epochs", "40",
+                              "--out", str(interrupted)], cwd=LESSONS, env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    output = []
+    for line in child.stdout:
+        output.append(line)
+        if line.startswith("epoch 2/40"):
+            child.send_signal(signal.SIGINT)
+    assert child.wait(timeout=120) == 0, "".join(output)
+    text = "".join(output)
+    assert "interrupted during epoch" in text and "--resume" in text, text
+    finished = int(re.search(r"stopped after (\d+) finished epochs", text).group(1))
+    assert 2 <= finished < 40
+
+    resumed = lesson.main([*args, "--resume", "--epochs", str(finished + 1), "--out", str(interrupted)])
+    straight = lesson.main([*args, "--epochs", str(finished + 1), "--out", str(tmp_path / "straight")])
+    assert resumed["history"]["d_loss"] == straight["history"]["d_loss"]
+    with np.load(interrupted / "generator.weights.npz") as a, \
+            np.load(tmp_path / "straight" / "generator.weights.npz") as b:
+        assert len(a.files) == len(b.files)
+        for key_a, key_b in zip(a.files, b.files):   # layer names differ between the runs
+            np.testing.assert_array_equal(a[key_a], b[key_b])
+    assert (interrupted / "samples" / f"epoch_{finished + 1:03d}.png").exists()
 
 
 def test_resume_without_a_checkpoint_says_so(lesson, tmp_path):
