@@ -225,22 +225,27 @@ class Conv2D(Layer):
                  kernel_regularizer: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        op = type(self).__name__
         if not (isinstance(filters, int | np.integer) and filters >= 1):
-            raise ValueError(f"Conv2D: filters must be a positive int, got {filters!r}")
+            raise ValueError(f"{op}: filters must be a positive int, got {filters!r}")
         self.filters = int(filters)
-        self.kernel_size = as_pair(kernel_size, "kernel_size", "Conv2D")
-        self.strides = as_pair(strides, "strides", "Conv2D")
+        self.kernel_size = as_pair(kernel_size, "kernel_size", op)
+        self.strides = as_pair(strides, "strides", op)
         self.padding = padding.lower() if isinstance(padding, str) else padding
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
         initializers.get(kernel_initializer), initializers.get(bias_initializer)  # fail early
 
+    def kernel_shape(self, channels_in: int) -> tuple[int, int, int, int]:
+        """(kh, kw, C_in, filters): the kernel for inputs with channels_in channels."""
+        return (*self.kernel_size, channels_in, self.filters)
+
     def build(self, input_shape: Shape) -> None:
         _require_rank(self, input_shape, 4, "(batch, height, width, channels)",
                       ". A batch of grayscale images (N, H, W) needs a channel axis: x[..., None]"
                       if len(input_shape) == 3 else "")
-        self.kernel = self.add_weight("kernel", (*self.kernel_size, input_shape[-1], self.filters),
+        self.kernel = self.add_weight("kernel", self.kernel_shape(input_shape[-1]),
                                       self.kernel_initializer)
         self.bias = None
         if self.use_bias:
@@ -266,7 +271,7 @@ class Conv2D(Layer):
                 "kernel_regularizer": self.kernel_regularizer}
 
 
-class Conv2DTranspose(Layer):
+class Conv2DTranspose(Conv2D):
     """Transposed convolution layer ("deconvolution", a GAN generator's upsampling):
     y = activation(conv2d_transpose(x, kernel) + bias).
 
@@ -289,36 +294,17 @@ class Conv2DTranspose(Layer):
     """
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: Any = "valid",
-                 output_padding: Any = None, activation: Any = None, use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, **kwargs: Any) -> None:
+                 output_padding: Any = None, **kwargs: Any) -> None:
         if kwargs.get("name") is None:
             # Keras' name; the automatic CamelCase rule would give 'conv2dtranspose'
             kwargs["name"] = utils.unique_name("conv2d_transpose")
-        super().__init__(**kwargs)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        if not (isinstance(filters, int | np.integer) and filters >= 1):
-            raise ValueError(f"Conv2DTranspose: filters must be a positive int, got {filters!r}")
-        self.filters = int(filters)
-        self.kernel_size = as_pair(kernel_size, "kernel_size", "Conv2DTranspose")
-        self.strides = as_pair(strides, "strides", "Conv2DTranspose")
-        self.padding = padding.lower() if isinstance(padding, str) else padding
+        super().__init__(filters, kernel_size, strides, padding, **kwargs)
         pair = output_padding_pair(output_padding, self.strides, "Conv2DTranspose")
         self.output_padding = None if output_padding is None else pair
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
-        initializers.get(kernel_initializer), initializers.get(bias_initializer)  # fail early
 
-    def build(self, input_shape: Shape) -> None:
-        _require_rank(self, input_shape, 4, "(batch, height, width, channels)",
-                      ". A batch of grayscale images (N, H, W) needs a channel axis: x[..., None]"
-                      if len(input_shape) == 3 else "")
-        self.kernel = self.add_weight("kernel", (*self.kernel_size, self.filters, input_shape[-1]),
-                                      self.kernel_initializer)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+    def kernel_shape(self, channels_in: int) -> tuple[int, int, int, int]:
+        """(kh, kw, filters, C_in): the kernel of the Conv2D this layer transposes."""
+        return (*self.kernel_size, self.filters, channels_in)
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         self.pre_activation = F.conv2d_transpose(x, self.kernel, self.bias, self.strides,
@@ -334,13 +320,7 @@ class Conv2DTranspose(Layer):
         return (input_shape[0], ho, wo, self.filters)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
-                "strides": self.strides, "padding": self.padding,
-                "output_padding": self.output_padding,
-                "activation": _activation_name(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer,
-                "kernel_regularizer": self.kernel_regularizer}
+        return {**super().get_config(), "output_padding": self.output_padding}
 
 
 class Dense(Layer):
