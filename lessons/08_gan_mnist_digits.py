@@ -258,7 +258,8 @@ def main(argv: list[str] | None = None) -> dict:
     if frames:
         grids = [plt.imread(f)[..., 0] for f in frames]
         save_gif(grids, out / "samples.gif", titles=[f"epoch {i + 1}" for i in range(len(grids))])
-        print(f"wrote {out / 'samples.gif'} ({len(grids)} frames)")
+        print(f"wrote {out / 'samples.gif'}")
+        print(f"  (an animation of the {len(grids)} epochs' sample grids)")
     plot_curves(gan, out)
     results.update({"epochs": gan.epoch, "seconds": seconds, "history": gan.history,
                     "interrupted": gan.interrupted})
