@@ -103,24 +103,18 @@ def test_conv2d_transpose_is_the_scatter_formula(g, data):
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
-@given(transpose_geometries(), st.data())
-def test_conv2d_transpose_is_the_adjoint_of_conv2d(g, data):
+@pytest.mark.parametrize("forward, transpose", [(F.conv2d, F.conv2d_transpose),
+                                                (F.correlate2d, F.correlate2d_transpose)],
+                         ids=["conv2d", "correlate2d"])
+@given(g=transpose_geometries(), data=st.data())
+def test_the_transpose_is_the_adjoint_of_its_forward_op(forward, transpose, g, data):
+    """<forward(x, w), y> == <x, transpose(y, w)> for every x and y."""
     y, w, _ = draw_transpose(data, g)
-    out = F.conv2d_transpose(y, w, **g.options).data
+    out = transpose(y, w, **g.options).data
     x = data.draw(tst.arrays(out.shape))
-    conv = F.conv2d(x, w, strides=g.strides, padding=g.padding).data
-    assert conv.shape == y.shape          # conv2d maps the output size back to y's
+    conv = forward(x, w, strides=g.strides, padding=g.padding).data
+    assert conv.shape == y.shape          # the forward op maps the output size back to y's
     np.testing.assert_allclose(np.sum(conv * y), np.sum(x * out), rtol=1e-12, atol=1e-10)
-
-
-@given(transpose_geometries(), st.data())
-def test_correlate2d_transpose_is_the_adjoint_of_correlate2d(g, data):
-    y, w, _ = draw_transpose(data, g)
-    out = F.correlate2d_transpose(y, w, **g.options).data
-    x = data.draw(tst.arrays(out.shape))
-    corr = F.correlate2d(x, w, strides=g.strides, padding=g.padding).data
-    assert corr.shape == y.shape
-    np.testing.assert_allclose(np.sum(corr * y), np.sum(x * out), rtol=1e-12, atol=1e-10)
 
 
 @given(transpose_geometries(), st.data())
