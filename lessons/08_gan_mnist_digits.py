@@ -42,6 +42,14 @@ If the section-4 classifier's weights exist (run lesson 4 first), the generated 
 are scored with it: confident share, class entropy, Fréchet distance (bench/bench_gan.py
 follows these over the epochs).
 
+Measured here (10,000 samples, seed 0, 20 epochs each; bench/bench_gan.py for the DCGAN):
+                 confident > 0.9   class entropy   Fréchet distance   s/epoch (2 cores)
+  MLP GAN              0.742            2.187            60.4               17
+  DCGAN                0.719            2.220            51.7               77
+The DCGAN draws clean strokes, spreads its samples more evenly over the ten digits and
+comes closer to the real digits' features, but more of its shapes are ones the classifier
+cannot name with confidence: it wins two scores of three.
+
 Run:  python lessons/08_gan_mnist_digits.py [--quick] [--dcgan] [--epochs N] [--resume]
 """
 from __future__ import annotations
