@@ -256,6 +256,29 @@ def test_inference_uses_the_moving_statistics_and_leaves_them_unchanged():
     assert not np.allclose(train_out, y)
 
 
+@pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])
+@given(shape=bn_shapes(), data=st.data())
+@settings(max_examples=25)
+def test_grad_through_the_layer_in_both_modes(training, shape, data):
+    """dL/dx through the layer itself, in float64, against central differences: batch
+    statistics in training mode, moving statistics in inference (γ and β are checked
+    through the ops above). The moving statistics are put back after every call, so the
+    many calls of gradcheck all see the same function."""
+    x = data.draw(tst.arrays(shape))
+    bn = BatchNormalization(momentum=0.5, dtype="float64")
+    bn(x + 1.0, training=True)                 # moving statistics that are not 0 and 1
+    bn.gamma.data[...] = data.draw(tst.arrays((shape[-1],), 0.5, 2.0))
+    bn.beta.data[...] = data.draw(tst.arrays((shape[-1],)))
+    mean, var = bn.moving_mean.data.copy(), bn.moving_variance.data.copy()
+
+    def through_layer(x):
+        out = bn(x, training=training)
+        bn.moving_mean.data[...], bn.moving_variance.data[...] = mean, var
+        return out
+
+    gradcheck(through_layer, x)
+
+
 def test_a_frozen_layer_runs_in_inference_mode_even_in_training():
     bn = BatchNormalization(dtype="float64")
     x = np.random.default_rng(0).standard_normal((4, 2)) + 3
