@@ -207,3 +207,15 @@ def test_activations_are_finite_at_plus_minus_1e4():
         np.testing.assert_array_equal(outs[0].data[0], [0.0, 0.5, 1.0])
         np.testing.assert_allclose(outs[1].data[1], [0.5, 0.5, 0.0])
         np.testing.assert_allclose(outs[2].data[0], [-2e4, -1e4, 0.0])
+
+
+def test_which_tensors_get_gradients_is_decided_in_the_forward_pass():
+    """backward() follows the graph as recorded: flipping requires_grad afterwards
+    changes nothing (tinydl.gan's G step relies on this to skip D's gradients)."""
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=False)
+    y = (a * b).sum()
+    a.requires_grad, b.requires_grad = False, True
+    y.backward()
+    np.testing.assert_array_equal(a.grad, [3.0, 4.0])
+    assert b.grad is None

@@ -47,21 +47,24 @@ class Sigmoid(Function):
         return grad * self.out * (1 - self.out)
 
 
+def _split(work, x: np.ndarray) -> None:
+    """work(s) over slices of x's first axis, split between the cores (0-d: one call)."""
+    if x.ndim == 0:
+        work(Ellipsis)
+    else:
+        over_batch(work, len(x), x.size)
+
+
 class ReLU(Function):
     """relu(x) = max(0, x);  relu'(x) = 1 for x > 0, 0 for x < 0 (we take 0 at x = 0)."""
     def forward(self, x):
-        if x.ndim == 0:
-            self.out = np.maximum(x, 0)
-            return self.out
         self.out = np.empty_like(x)
-        over_batch(lambda s: np.maximum(x[s], 0, out=self.out[s]), len(x), x.size)
+        _split(lambda s: np.maximum(x[s], 0, out=self.out[s]), x)
         return self.out
 
     def backward(self, grad):
-        if grad.ndim == 0:
-            return grad * (self.out > 0)
         dx = np.empty_like(grad)
-        over_batch(lambda s: np.multiply(grad[s], self.out[s] > 0, out=dx[s]), len(grad), grad.size)
+        _split(lambda s: np.multiply(grad[s], self.out[s] > 0, out=dx[s]), grad)
         return dx
 
 
@@ -98,13 +101,6 @@ class LeakyReLU(Function):
         _split(work, grad)
         return dx
 
-
-def _split(work, x: np.ndarray) -> None:
-    """work(s) over slices of x's first axis, split between the cores (0-d: one call)."""
-    if x.ndim == 0:
-        work(Ellipsis)
-    else:
-        over_batch(work, len(x), x.size)
 
 
 class Softmax(Function):

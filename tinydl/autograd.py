@@ -191,6 +191,10 @@ class Tensor:
                 backward through it raises a RuntimeError instead of silently
                 double-counting. Gradients always *accumulate* into `.grad`; call
                 `zero_grad()` (or the optimizer's) between steps.
+
+        Which tensors receive a gradient is decided when the graph is recorded, during
+        the forward pass (each op's `needs_grad`): changing `requires_grad` afterwards
+        does not change what this backward computes.
         """
         if not self.requires_grad:
             raise RuntimeError("backward(): this tensor does not require grad (no input of the "
@@ -222,7 +226,7 @@ class Tensor:
                 raise RuntimeError(f"{type(fn).__name__}.backward returned {len(input_grads)} "
                                    f"gradients for {len(fn.inputs)} inputs")
             for i, (inp, gi) in enumerate(zip(fn.inputs, input_grads)):
-                if gi is None or not inp.requires_grad:
+                if gi is None or not fn.needs_grad[i]:   # as recorded at forward time
                     continue
                 gi = _sum_to_shape(np.asarray(gi, dtype=inp.dtype), inp.shape, fn, i)
                 grads[id(inp)] = gi if id(inp) not in grads else grads[id(inp)] + gi
@@ -231,7 +235,8 @@ class Tensor:
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
-    """Tensors reachable from `root` through requires_grad inputs, inputs first.
+    """Tensors reachable from `root` through the inputs that required grad when each op
+    ran (its `needs_grad`), inputs first.
 
     Iterative depth-first search, so that deep graphs do not hit Python's recursion limit.
     """
@@ -252,8 +257,8 @@ def _topological_order(root: Tensor) -> list[Tensor]:
                                "the forward pass, or pass retain_graph=True the first time.")
         stack.append((node, True))
         if node._fn is not None:
-            stack.extend((inp, False) for inp in node._fn.inputs
-                         if inp.requires_grad and id(inp) not in seen)
+            stack.extend((inp, False) for inp, needed in zip(node._fn.inputs, node._fn.needs_grad)
+                         if needed and id(inp) not in seen)
     return order
 
 

@@ -49,8 +49,9 @@ class GANWarning(UserWarning):
 
 @contextmanager
 def frozen(weights: Sequence[Tensor]) -> Iterator[None]:
-    """Within the block, `weights` do not require gradients: ops that use them skip
-    computing their gradient (the G step does not need D's)."""
+    """Within the block, `weights` do not require gradients: the ops recorded there skip
+    computing their gradient, also in a backward run after the block (the G step does
+    not need D's)."""
     flags = [w.requires_grad for w in weights]
     for w in weights:
         w.requires_grad = False
@@ -163,10 +164,10 @@ class GAN:
         d_loss.backward()
         self.d_optimizer.step(d_weights)
 
-        with frozen(d_weights):
+        with frozen(d_weights):      # D's ops record that its weights need no gradient
             g_loss = losses.generator_loss(self.d_logits(fake), self.generator_loss)
-            self.g_optimizer.zero_grad(g_weights)
-            g_loss.backward()
+        self.g_optimizer.zero_grad(g_weights)
+        g_loss.backward()
         g_grad_norm = math.sqrt(sum(float(np.vdot(w.grad, w.grad)) for w in g_weights
                                     if w.grad is not None))
         self.g_optimizer.step(g_weights)
