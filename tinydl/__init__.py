@@ -1,31 +1,35 @@
 """tinydl: a small deep-learning framework in NumPy that makes a CNN/GAN tutorial checkable.
 
-Public entry points:
+Keras 3's top-level names, so that `import tinydl as keras` runs Keras programs:
+    Sequential, Model, Input                -- models (tinydl/models/)
+    layers, optimizers, losses, metrics, callbacks, datasets, utils, backend,
+    initializers, regularizers
+
+And tinydl's own:
     Tensor, no_grad      -- the autograd engine (tinydl/autograd.py)
     Function             -- subclass it to write your own differentiable op
     gradcheck            -- compare an op's gradient with central differences
     functional           -- every differentiable op as a function (conv2d, relu, ...)
-    losses, optimizers, initializers, regularizers
-    layers, models, metrics, utils, callbacks  -- the Keras-style model API
     preprocessing        -- Rescaling and random flip/shift/rotation layers (augmentation)
     normalization        -- batch normalization (the op; the layer is in layers)
     gan                  -- the GAN trainer of section 3.2, checkpoints, sampling, scores
     visualize            -- image grids as PNG, animated GIFs
-    datasets             -- MNIST and Fashion-MNIST loaders
 """
 from ._allocator import keep_freed_memory
 
 keep_freed_memory()
 
-from . import (activations, callbacks, datasets, functional, gan, initializers, layers, losses,
-               metrics, models, normalization, optimizers, preprocessing, regularizers, utils,
-               visualize)
+from . import (activations, backend, callbacks, datasets, functional, gan, initializers, layers,
+               losses, metrics, models, normalization, optimizers, preprocessing, regularizers,
+               utils, visualize)
 from .autograd import Function, Tensor, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .layers import Input
+from .models import Model, Sequential
 
 __version__ = "0.1.0"
 
-__all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
+__all__ = ["Sequential", "Model", "Input", "backend", "Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
            "GradcheckReport", "functional", "activations", "losses", "optimizers", "initializers",
            "layers", "models", "metrics", "utils", "callbacks", "datasets", "regularizers",
            "preprocessing", "normalization", "gan", "visualize"]

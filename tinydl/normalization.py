@@ -16,10 +16,9 @@ Inference mode, with fixed statistics (a layer's moving averages):
 
     y = γ · (x - moving_mean) / √(moving_var + ε) + β
 
-The layer `BatchNormalization` (tinydl/normalization_layers.py, also
+The layer `BatchNormalization` (tinydl/layers/normalization.py, imported as
 `tinydl.layers.BatchNormalization`) switches between the two and keeps the moving
-averages. It lives in its own module because tinydl.functional imports this one and
-tinydl.layers imports tinydl.functional: a layer class here would make a cycle.
+averages.
 """
 from __future__ import annotations
 

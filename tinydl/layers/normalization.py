@@ -1,11 +1,8 @@
-"""The `BatchNormalization` layer (Keras 3 semantics); the math is in tinydl/normalization.py.
+"""Normalization layers: `BatchNormalization` (Keras 3 semantics); the math, the op and
+its gradient are in tinydl/normalization.py.
 
     model = Sequential([Conv2D(32, 3, input_shape=(28, 28, 1)), BatchNormalization(),
                         Activation("relu"), ...])
-
-Also importable as `tinydl.layers.BatchNormalization`. It is a module of its own
-because tinydl.layers imports tinydl.functional, which imports tinydl.normalization:
-the layer (a subclass of Layer) cannot sit in tinydl.normalization without a cycle.
 """
 from __future__ import annotations
 
@@ -13,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from . import initializers
-from .autograd import Tensor
-from .layers import Layer, Shape
-from .normalization import batch_norm_inference, batch_norm_with_moments
+from .. import initializers
+from ..autograd import Tensor
+from ..normalization import batch_norm_inference, batch_norm_with_moments
+from .layer import Layer, Shape
 
 
 class BatchNormalization(Layer):
