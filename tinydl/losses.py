@@ -254,8 +254,8 @@ def _class_labels(name: str, y_true: Any, shape: tuple[int, ...], num_classes: i
         raise TypeError(f"{name}: y_true must hold integer class labels, got dtype {labels.dtype}")
     if labels.size and not np.all(np.isfinite(labels) & (labels == np.round(labels))):
         bad = labels[~(np.isfinite(labels) & (labels == np.round(labels)))].flat[0]
-        raise ValueError(f"{name}: y_true holds {bad!r}, which is not a whole number; expected "
-                         f"integer class labels 0..{num_classes - 1}")
+        raise ValueError(f"{name}: y_true holds {bad.item()!r}, which is not a whole number; "
+                         f"expected integer class labels 0..{num_classes - 1}")
     labels = labels.astype(np.int64)
     bad = (labels < 0) | (labels >= num_classes)
     if ignore_class is not None:
