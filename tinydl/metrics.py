@@ -523,7 +523,8 @@ class MeanIoU(Metric):
     """Mean intersection over union accumulated over batches, as keras.metrics.MeanIoU:
     one confusion matrix C is summed over every update_state call (per batch), and
 
-        result = mean over present classes k ≠ ignore_class of C[k,k] / (row_k + col_k - C[k,k])
+        result = mean over present classes k ≠ ignore_class of
+                 IoU_k = C[k,k] / (row_k + col_k - C[k,k])
 
     "present": in y_true or y_pred of some batch so far (TP + FP + FN > 0); NaN if no
     class is present (Keras would report 0). Because C is summed before dividing, the
@@ -552,7 +553,8 @@ class MeanIoU(Metric):
                              f"{num_classes!r}")
         if ignore_class is not None and (isinstance(ignore_class, bool)
                                          or not isinstance(ignore_class, int | np.integer)):
-            raise TypeError(f"MeanIoU: ignore_class must be an int or None, got {ignore_class!r}")
+            raise TypeError(f"MeanIoU: ignore_class must be an int or None, "
+                            f"got {ignore_class!r}")
         self.num_classes = None if num_classes is None else int(num_classes)
         self.ignore_class = ignore_class
         self.sparse_y_true, self.sparse_y_pred = bool(sparse_y_true), bool(sparse_y_pred)
