@@ -178,8 +178,8 @@ def test_get():
     assert optimizers.get("adam") is not optimizers.get("adam")   # a fresh instance each time
     opt = Adam(lr=0.1)
     assert optimizers.get(opt) is opt
-    with pytest.raises(ValueError, match="unknown optimizer 'adagrad'; expected one of 'sgd'"):
-        optimizers.get("adagrad")
+    with pytest.raises(ValueError, match="unknown optimizer 'lion'; expected one of 'sgd'"):
+        optimizers.get("lion")
 
 
 # -- saving and restoring ---------------------------------------------------------------

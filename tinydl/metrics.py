@@ -14,10 +14,18 @@ Which prediction counts as "correct":
 
 Per-class metrics (computed on the whole evaluation set, not averaged per batch, so
 they are not in METRICS): `confusion_matrix`, `precision`, `recall`, `f1_score`,
-`classification_report`.
+`classification_report`; for segmentation (labels of any rank, every pixel counts once)
+`pixel_accuracy`, `iou_per_class`, `mean_iou`, `dice_per_class`, all read off the same
+`confusion_matrix`.
+
+Stateful metrics (Keras' Metric API: reset_state / update_state / result) accumulate
+over the batches of an epoch: `MeanMetricWrapper` turns a function above into one,
+`MeanIoU` sums the confusion matrix over the batches. `get('mean_iou')` returns a fresh
+MeanIoU for softmax outputs.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Callable
 
@@ -51,6 +59,23 @@ def categorical_accuracy(y_true: Any, y_pred: Any) -> float:
                          f"{y_pred.shape}; expected y_true one-hot of shape {y_pred.shape} "
                          f"or integer labels of shape {predicted.shape}")
     return float(np.mean(predicted == true))
+
+
+def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> float:
+    """Fraction of positions whose most probable class is the integer label:
+    mean over all positions i of [argmax_k y_pred[i, k] == y_true[i]].
+
+    Shapes: y_pred (..., K), classes on the last axis; y_true integer labels of shape
+    y_pred.shape[:-1] ((N,) for classification, (N, H, W) for segmentation, where it is
+    the pixel accuracy), a trailing axis of 1 accepted.
+    """
+    name = "sparse_categorical_accuracy"
+    y_true, y_pred = _arrays(name, y_true, y_pred)
+    predicted = y_pred.argmax(axis=-1)
+    if y_true.shape not in (predicted.shape, predicted.shape + (1,)):
+        raise ValueError(f"{name}: y_true has shape {y_true.shape} and y_pred {y_pred.shape}; "
+                         f"expected integer labels of shape {predicted.shape}")
+    return float(np.mean(predicted == y_true.reshape(predicted.shape)))
 
 
 def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> float:
@@ -109,63 +134,129 @@ def mean_absolute_error(y_true: Any, y_pred: Any) -> float:
 
 # -- per-class metrics: the confusion matrix and what is read off it ---------------------
 
-def _class_labels(name: str, arg: str, y: Any) -> tuple[np.ndarray, int | None]:
-    """Integer labels (N,) from labels (N,) / (N, 1), one-hot or probability rows (N, K)
-    (their argmax), and K when the rows say it (None for plain labels)."""
-    y = y.data if isinstance(y, Tensor) else np.asarray(y)
-    if y.ndim == 2 and y.shape[1] > 1:
-        return y.argmax(axis=1), y.shape[1]
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"{name}: {arg} has shape {y.shape}; expected integer labels (N,) "
-                         f"or one-hot / probability rows (N, K)")
+def _whole_labels(name: str, arg: str, y: np.ndarray) -> np.ndarray:
+    """Integer labels (int64, any shape) from an array of whole numbers."""
     if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)
             or y.dtype == bool):
         raise TypeError(f"{name}: {arg} must hold class labels, got dtype {y.dtype}")
     if y.size and not np.all(np.isfinite(y) & (y == np.round(y))):
         raise ValueError(f"{name}: {arg} holds values that are not whole numbers; pass class "
-                         f"labels 0..K-1 (for one sigmoid unit: (y_pred > 0.5).astype(int))")
-    return y.astype(np.int64), None
+                         f"labels 0..K-1, or scores with a class axis of length K "
+                         f"(for one sigmoid unit: (y_pred > 0.5).astype(int))")
+    return y.astype(np.int64)
+
+
+def _one_hot_rows(y: np.ndarray) -> bool:
+    """Every row along the last axis is one-hot (one 1, the rest 0)."""
+    return bool(np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=-1) == 1))
+
+
+def _label_pair(name: str, y_true: Any, y_pred: Any,
+                sparse_y_true: bool = False) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """(true, pred, K or None): the two inputs as flat int64 label arrays of equal length,
+    and the number of classes when a class axis says it.
+
+    Which input has a class axis (its argmax over the last axis is the label) is read off
+    the shapes: an array with one axis more than the other has one (if that axis has
+    length 1 it is dropped instead, (N, 1) labels); two arrays of the same shape are
+    labels, except for rows of scores (2+ axes, last axis > 1, and one of them not whole
+    numbers, or both one-hot), as in (N, K) one-hot against (N, K) probabilities.
+    sparse_y_true=True: y_true is always labels (the segmentation metrics' convention).
+    """
+    t = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+    p = y_pred.data if isinstance(y_pred, Tensor) else np.asarray(y_pred)
+    t_scores = p_scores = False
+    if t.shape == p.shape:
+        if (not sparse_y_true and t.ndim >= 2 and t.shape[-1] > 1 and t.size
+                and (not (np.all(t == np.round(t)) and np.all(p == np.round(p)))
+                     or (_one_hot_rows(t) and _one_hot_rows(p)))):
+            t_scores = p_scores = True
+    elif t.ndim == p.ndim + 1 and t.shape[:-1] == p.shape and not sparse_y_true:
+        t_scores = t.shape[-1] > 1
+        t = t if t_scores else t[..., 0]
+    elif t.ndim == p.ndim + 1 and t.shape == p.shape + (1,):
+        t = t[..., 0]
+    elif p.ndim == t.ndim + 1 and p.shape[:-1] == t.shape:
+        p_scores = p.shape[-1] > 1
+        p = p if p_scores else p[..., 0]
+    elif t.ndim == p.ndim and t.shape == p.shape[:-1] + (1,):     # (N, 1) labels, (N, K)
+        t, p_scores = t[..., 0], True
+    elif t.ndim == p.ndim and p.shape == t.shape[:-1] + (1,) and not sparse_y_true:
+        p, t_scores = p[..., 0], True
+    elif t.ndim == p.ndim == 1:
+        raise ValueError(f"{name}: y_true has {len(t)} samples but y_pred has {len(p)}")
+    elif t.ndim == p.ndim >= 2 and t.shape[:-1] == p.shape[:-1] and not sparse_y_true:
+        raise ValueError(f"{name}: y_true has {t.shape[-1]} classes (columns) but "
+                         f"y_pred {p.shape[-1]}")
+    else:
+        expected = ("y_true labels and y_pred labels of the same shape or scores of shape "
+                    "y_true.shape + (K,)" if sparse_y_true else
+                    "labels of one shape, or one of them with an extra last (class) axis")
+        raise ValueError(f"{name}: y_true has shape {t.shape} and y_pred {p.shape}; "
+                         f"expected {expected}")
+    k = None
+    if t_scores:
+        k, t = t.shape[-1], t.argmax(axis=-1)
+    if p_scores:
+        k, p = p.shape[-1], p.argmax(axis=-1)
+    true = _whole_labels(name, "y_true", t).reshape(-1)
+    pred = _whole_labels(name, "y_pred", p).reshape(-1)
+    if true.size == 0:
+        raise ValueError(f"{name}: empty inputs; expected at least one sample")
+    return true, pred, k
+
+
+def _num_classes(name: str, num_classes: Any, k_hint: int | None, true: np.ndarray,
+                 pred: np.ndarray) -> int:
+    if num_classes is None:
+        return k_hint or int(max(true.max(), pred.max())) + 1
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer) \
+            or num_classes < 1:
+        raise ValueError(f"{name}: num_classes must be a positive int, got {num_classes!r}")
+    return int(num_classes)
+
+
+def _counts(name: str, true: np.ndarray, pred: np.ndarray, k: int,
+            weights: np.ndarray | None = None) -> np.ndarray:
+    """The (K, K) confusion matrix of two flat label arrays, in one pass with no loop:
+    C = bincount(K·true + pred, minlength=K²) reshaped; int64, or float64 when weighted."""
+    for arg, labels in (("y_true", true), ("y_pred", pred)):
+        if labels.size and (labels.min() < 0 or labels.max() >= k):
+            bad = labels.min() if labels.min() < 0 else labels.max()
+            raise ValueError(f"{name}: {arg} holds label {bad}, out of range for {k} "
+                             f"classes (labels must be 0..{k - 1})")
+    counts = np.bincount(k * true + pred, weights=weights, minlength=k * k)
+    return counts.reshape(k, k)
 
 
 def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None) -> np.ndarray:
-    """C[i, j] = number of samples of true class i predicted as class j; int64 (K, K).
+    """C[i, j] = number of samples (or pixels) of true class i predicted as class j;
+    int64 (K, K).
 
     Row sums are the supports (samples per true class), column sums the number of
     predictions per class, the diagonal the correct ones: accuracy = trace(C) / N.
+    The same matrix serves classification and segmentation: every position of the
+    label arrays counts once (they are flattened).
 
     Args:
-        y_true, y_pred: integer labels (N,) or (N, 1), or one-hot / probability rows
-            (N, K) whose argmax is the class; the two may differ in form.
-        num_classes: K; default the width of the rows if given, else max label + 1.
+        y_true, y_pred: integer labels of any shape ((N,) classes, (N, H, W) masks; a
+            trailing axis of 1 is dropped), or one-hot / probability scores with the class
+            on an extra last axis ((N, K), (N, H, W, K)), whose argmax is the class; the
+            two may differ in form. Two arrays of the same shape are labels unless their
+            last axis holds rows of scores (one of them not whole numbers, or both
+            one-hot), e.g. (N, K) one-hot against (N, K) probabilities.
+        num_classes: K; default the length of the class axis if given, else max label + 1.
     Computed in one pass with no loop: C = bincount(K·true + pred, minlength=K²)
     reshaped to (K, K).
     """
     return _confusion_matrix("confusion_matrix", y_true, y_pred, num_classes)
 
 
-def _confusion_matrix(name: str, y_true: Any, y_pred: Any, num_classes: int | None) -> np.ndarray:
+def _confusion_matrix(name: str, y_true: Any, y_pred: Any, num_classes: int | None,
+                      sparse_y_true: bool = False) -> np.ndarray:
     """`confusion_matrix`, its errors naming the public function `name` that was called."""
-    true, k_true = _class_labels(name, "y_true", y_true)
-    pred, k_pred = _class_labels(name, "y_pred", y_pred)
-    if len(true) != len(pred):
-        raise ValueError(f"{name}: y_true has {len(true)} samples but y_pred has {len(pred)}")
-    if len(true) == 0:
-        raise ValueError(f"{name}: empty inputs; expected at least one sample")
-    if k_true is not None and k_pred is not None and k_true != k_pred:
-        raise ValueError(f"{name}: y_true has {k_true} classes (columns) but y_pred {k_pred}")
-    if num_classes is None:
-        num_classes = k_true or k_pred or int(max(true.max(), pred.max())) + 1
-    elif not isinstance(num_classes, int | np.integer) or num_classes < 1:
-        raise ValueError(f"{name}: num_classes must be a positive int, got {num_classes!r}")
-    k = int(num_classes)
-    for arg, labels in (("y_true", true), ("y_pred", pred)):
-        if labels.min() < 0 or labels.max() >= k:
-            bad = labels.min() if labels.min() < 0 else labels.max()
-            raise ValueError(f"{name}: {arg} holds label {bad}, out of range for {k} "
-                             f"classes (labels must be 0..{k - 1})")
-    return np.bincount(k * true + pred, minlength=k * k).reshape(k, k)
+    true, pred, k_hint = _label_pair(name, y_true, y_pred, sparse_y_true)
+    return _counts(name, true, pred, _num_classes(name, num_classes, k_hint, true, pred))
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -271,12 +362,284 @@ def classification_report(y_true: Any, y_pred: Any, target_names: Sequence[str] 
     return lines
 
 
+# -- segmentation metrics: all read off the same confusion matrix -------------------------
+
+_SEGMENTATION_DOC = """
+    Args:
+        y_true: integer labels of any shape ((N,) classes, (N, H, W) masks).
+        y_pred: predicted labels of the same shape, or scores (probabilities, logits)
+            of shape y_true.shape + (K,) whose argmax over the last axis is the label.
+        num_classes: K; default the length of y_pred's class axis, else max label + 1.
+    A class absent from both y_true and y_pred (TP + FP + FN = 0) has no defined score:
+    it is NaN in the per-class arrays and left out of every mean.
+"""
+
+
+def _segmentation_cm(name: str, y_true: Any, y_pred: Any, num_classes: int | None) -> np.ndarray:
+    return _confusion_matrix(name, y_true, y_pred, num_classes, sparse_y_true=True)
+
+
+def _per_class_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den as float64, NaN where den == 0 (the class is absent from both)."""
+    out = np.full(np.shape(num), np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def _iou_from_cm(cm: np.ndarray) -> np.ndarray:
+    """IoU_k = TP / (TP + FP + FN) = C[k,k] / (row_k + column_k - C[k,k])."""
+    tp = np.diag(cm)
+    return _per_class_ratio(tp, cm.sum(axis=0) + cm.sum(axis=1) - tp)
+
+
+def pixel_accuracy(y_true: Any, y_pred: Any, num_classes: int | None = None) -> float:
+    """Fraction of positions (pixels) labelled correctly: trace(C) / Σ C."""
+    cm = _segmentation_cm("pixel_accuracy", y_true, y_pred, num_classes)
+    return float(np.trace(cm) / cm.sum())
+
+
+def iou_per_class(y_true: Any, y_pred: Any, num_classes: int | None = None) -> np.ndarray:
+    """Intersection over union of each class, an array (K,):
+
+        IoU_k = |T_k ∩ P_k| / |T_k ∪ P_k| = TP_k / (TP_k + FP_k + FN_k)
+
+    T_k the positions labelled k, P_k those predicted k (also called the Jaccard index).
+    """
+    return _iou_from_cm(_segmentation_cm("iou_per_class", y_true, y_pred, num_classes))
+
+
+def mean_iou(y_true: Any, y_pred: Any, num_classes: int | None = None,
+             ignore_classes: Sequence[int] = ()) -> float:
+    """Mean IoU: the mean of `iou_per_class` over the classes present (in y_true or
+    y_pred) and not in ignore_classes (e.g. the background); NaN if none is left.
+
+    ignore_classes only leaves classes out of the mean: their pixels still count (a
+    pixel of class 0 predicted as class 1 is still a false positive of class 1). To drop
+    "void" pixels altogether use `MeanIoU(ignore_class=...)`.
+    """
+    name = "mean_iou"
+    iou = _iou_from_cm(_segmentation_cm(name, y_true, y_pred, num_classes))
+    for c in ignore_classes:
+        if not (isinstance(c, int | np.integer) and 0 <= c < len(iou)):
+            raise ValueError(f"{name}: ignore_classes holds {c!r}; expected class indices "
+                             f"0..{len(iou) - 1}")
+    keep = np.ones(len(iou), bool)
+    keep[list(ignore_classes)] = False
+    kept = iou[keep & ~np.isnan(iou)]
+    return float(kept.mean()) if kept.size else math.nan
+
+
+def dice_per_class(y_true: Any, y_pred: Any, num_classes: int | None = None) -> np.ndarray:
+    """Dice coefficient (F1) of each class, an array (K,):
+
+        Dice_k = 2|T_k ∩ P_k| / (|T_k| + |P_k|) = 2 TP_k / (2 TP_k + FP_k + FN_k)
+
+    the hard-label counterpart of the soft Dice loss (tinydl.losses.dice);
+    Dice_k = 2 IoU_k / (1 + IoU_k).
+    """
+    cm = _segmentation_cm("dice_per_class", y_true, y_pred, num_classes)
+    return _per_class_ratio(2 * np.diag(cm), cm.sum(axis=0) + cm.sum(axis=1))
+
+
+for _fn in (pixel_accuracy, iou_per_class, mean_iou, dice_per_class):
+    if _fn.__doc__:
+        _fn.__doc__ += _SEGMENTATION_DOC
+
+
+# -- stateful metrics (Keras' Metric API): accumulated over the batches of an epoch --------
+
+class Metric:
+    """Base class of the stateful metrics, as in Keras:
+
+        m.reset_state()                       # at the start of an epoch
+        m.update_state(y_true, y_pred)        # once per batch
+        m.result()                            # the value over all batches so far
+
+    Calling the metric, m(y_true, y_pred), updates the state and returns the result
+    (Keras' convention). Subclasses implement the three methods.
+
+    Attributes:
+        name: the key in logs and History.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.__name__ = name      # the fallback key that compile() reads off functions
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        raise NotImplementedError(f"{type(self).__name__}.reset_state")
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        raise NotImplementedError(f"{type(self).__name__}.update_state")
+
+    def result(self) -> float:
+        raise NotImplementedError(f"{type(self).__name__}.result")
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+        self.update_state(y_true, y_pred, sample_weight)
+        return self.result()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+class MeanMetricWrapper(Metric):
+    """A stateful metric from a function fn(y_true, y_pred) -> float that gives one value
+    per batch: the result is the average of the batch values weighted by the number of
+    samples in each batch (len(y_pred)), so for accuracy it is exactly the fraction of
+    correct samples over all batches:  result = Σ_b n_b·fn(batch b) / Σ_b n_b.
+
+    sample_weight, if given, weighs the whole batch by Σ w instead of n_b (fn returns
+    one value per batch, so weights inside a batch cannot be applied). Before any update
+    the result is 0.0, as Keras' Mean (divide_no_nan).
+    """
+
+    def __init__(self, fn: Callable[..., float], name: str | None = None) -> None:
+        if not callable(fn):
+            raise TypeError(f"MeanMetricWrapper: fn must be a function f(y_true, y_pred) -> "
+                            f"float, got {type(fn).__name__}")
+        self.fn = fn
+        super().__init__(name if name is not None else getattr(fn, "__name__", "metric"))
+
+    def reset_state(self) -> None:
+        self.total, self.count = 0.0, 0.0
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        value = float(self.fn(y_true, y_pred))
+        if sample_weight is None:
+            weight = float(len(y_pred)) if np.ndim(y_pred) else 1.0
+        else:
+            weight = float(np.sum(sample_weight.data if isinstance(sample_weight, Tensor)
+                                  else sample_weight))
+        self.total += weight * value
+        self.count += weight
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
+class MeanIoU(Metric):
+    """Mean intersection over union accumulated over batches, as keras.metrics.MeanIoU:
+    one confusion matrix C is summed over every update_state call (per batch), and
+
+        result = mean over present classes k ≠ ignore_class of
+                 IoU_k = C[k,k] / (row_k + col_k - C[k,k])
+
+    "present": in y_true or y_pred of some batch so far (TP + FP + FN > 0); NaN if no
+    class is present (Keras would report 0). Because C is summed before dividing, the
+    epoch value equals mean_iou on all the epoch's data at once, not a mean of batch IoUs.
+
+    Args:
+        num_classes: K; None takes it from y_pred's last axis at the first update (which
+            then needs sparse_y_pred=False).
+        ignore_class: a label (e.g. 255 for void pixels, or a real class) whose positions
+            in y_true are dropped from C, as in Keras; that class is also left out of the
+            mean (Keras would average in an IoU of 0 for it when it is predicted).
+        sparse_y_true: y_true holds integer labels (else one-hot: its argmax is used).
+        sparse_y_pred: y_pred holds integer labels (else scores with a class axis, e.g.
+            softmax outputs: its argmax is used).
+        name: default 'mean_io_u' (Keras').
+    update_state(y_true, y_pred, sample_weight=None): sample_weight, broadcastable from
+    the leading axes to y_true's shape, weighs each position's count.
+    """
+
+    def __init__(self, num_classes: int | None = None, ignore_class: int | None = None,
+                 sparse_y_true: bool = True, sparse_y_pred: bool = True,
+                 name: str = "mean_io_u") -> None:
+        if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(
+                num_classes, int | np.integer) or num_classes < 1):
+            raise ValueError(f"MeanIoU: num_classes must be a positive int or None, got "
+                             f"{num_classes!r}")
+        if ignore_class is not None and (isinstance(ignore_class, bool)
+                                         or not isinstance(ignore_class, int | np.integer)):
+            raise TypeError(f"MeanIoU: ignore_class must be an int or None, "
+                            f"got {ignore_class!r}")
+        self.num_classes = None if num_classes is None else int(num_classes)
+        self.ignore_class = ignore_class
+        self.sparse_y_true, self.sparse_y_pred = bool(sparse_y_true), bool(sparse_y_pred)
+        super().__init__(name)
+
+    def reset_state(self) -> None:
+        k = self.num_classes
+        self.total_cm = None if k is None else np.zeros((k, k))
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        name = "MeanIoU"
+        t = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+        p = y_pred.data if isinstance(y_pred, Tensor) else np.asarray(y_pred)
+        if not self.sparse_y_true:
+            t = t.argmax(axis=-1)
+        k_pred = None
+        if not self.sparse_y_pred:
+            if p.ndim == 0:
+                raise ValueError(f"{name}: sparse_y_pred=False but y_pred has shape (); "
+                                 f"expected scores with a class axis (..., K)")
+            k_pred, p = p.shape[-1], p.argmax(axis=-1)
+        elif p.ndim == t.ndim + 1 and p.shape[:-1] == t.shape and p.shape[-1] > 1:
+            raise ValueError(f"{name}: y_pred has shape {p.shape}, scores for "
+                             f"{p.shape[-1]} classes on a last axis, but sparse_y_pred=True "
+                             f"expects predicted labels of y_true's shape {t.shape}; pass "
+                             f"sparse_y_pred=False to take the argmax (as get('mean_iou') does)")
+        if self.total_cm is None:
+            if k_pred is None:
+                raise ValueError(f"{name}: num_classes=None takes K from y_pred's class "
+                                 f"axis, which needs sparse_y_pred=False; or pass num_classes")
+            self.num_classes = k_pred
+            self.total_cm = np.zeros((k_pred, k_pred))
+        k = self.num_classes
+        if k_pred is not None and k_pred != k:
+            raise ValueError(f"{name}: y_pred has {k_pred} classes on its last axis but "
+                             f"num_classes is {k}")
+        positions = t.shape
+        true, pred, _ = _label_pair(name, t, p, sparse_y_true=True)
+        weights = np.ones(true.shape)
+        if sample_weight is not None:
+            w = np.asarray(sample_weight.data if isinstance(sample_weight, Tensor)
+                           else sample_weight, dtype=np.float64)
+            try:
+                w = np.broadcast_to(w.reshape(w.shape + (1,) * (len(positions) - w.ndim)),
+                                    positions)
+            except ValueError:
+                raise ValueError(f"{name}: sample_weight has shape {w.shape} but y_true has "
+                                 f"shape {positions}; expected a shape matching its leading "
+                                 f"axes") from None
+            weights = w.reshape(-1)
+        if self.ignore_class is not None:
+            keep = true != self.ignore_class
+            true, pred, weights = true[keep], pred[keep], weights[keep]
+        self.total_cm += _counts(name, true, pred, k, weights)
+
+    def result(self) -> float:
+        if self.total_cm is None:
+            return math.nan
+        iou = _iou_from_cm(self.total_cm)
+        if self.ignore_class is not None and 0 <= self.ignore_class < len(iou):
+            iou[self.ignore_class] = np.nan
+        present = iou[~np.isnan(iou)]
+        return float(present.mean()) if present.size else math.nan
+
+    def get_config(self) -> dict[str, Any]:
+        return {"num_classes": self.num_classes, "ignore_class": self.ignore_class,
+                "sparse_y_true": self.sparse_y_true, "sparse_y_pred": self.sparse_y_pred,
+                "name": self.name}
+
+
 #: Metrics by their Keras names (`metrics=['accuracy']`).
 METRICS: dict[str, Callable[..., float]] = {
     "accuracy": accuracy, "acc": accuracy,
     "categorical_accuracy": categorical_accuracy, "binary_accuracy": binary_accuracy,
     "mse": mean_squared_error, "mean_squared_error": mean_squared_error,
     "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
+    "sparse_categorical_accuracy": sparse_categorical_accuracy,
+    "pixel_accuracy": pixel_accuracy,
+}
+
+#: Stateful metrics by name: `get` returns a fresh instance for each (an epoch's mean
+#: IoU needs the whole epoch's confusion matrix, not a mean of batch values).
+METRIC_CLASSES: dict[str, Callable[[], Metric]] = {
+    "mean_iou": lambda: MeanIoU(num_classes=None, sparse_y_pred=False),
+    "MeanIoU": lambda: MeanIoU(num_classes=None, sparse_y_pred=False),
 }
 
 
@@ -311,11 +674,16 @@ def frechet_distance(features_a: Any, features_b: Any) -> float:
 
 
 def get(name: Any) -> Callable[..., float]:
-    """The metric function for a Keras name (a callable is passed through)."""
+    """The metric for a Keras name (a callable, e.g. a Metric instance, is passed through):
+    a function from METRICS, or a fresh stateful Metric for 'mean_iou' / 'MeanIoU'
+    (MeanIoU(num_classes=None, sparse_y_pred=False): K and the argmax are taken from
+    softmax outputs)."""
     if callable(name):
         return name
+    if isinstance(name, str) and name in METRIC_CLASSES:
+        return METRIC_CLASSES[name]()
     if not (isinstance(name, str) and name in METRICS):
-        known = ", ".join(repr(k) for k in METRICS)
+        known = ", ".join(repr(k) for k in [*METRICS, *METRIC_CLASSES])
         raise ValueError(f"unknown metric {name!r}; expected one of {known} or a function "
                          f"f(y_true, y_pred) -> float")
     return METRICS[name]

@@ -15,7 +15,7 @@ moments) lives in `optimizer.state`, a dict keyed by the parameter Tensor itself
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -30,11 +30,16 @@ def _learning_rate(name: str, learning_rate: float | None, lr: float | None,
         raise TypeError(f"{name}: got both learning_rate={learning_rate} and lr={lr}; "
                         f"lr is an alias of learning_rate, pass only one")
     value = lr if lr is not None else learning_rate if learning_rate is not None else default
-    return _check(name, "learning_rate", value, value > 0, "> 0")
+    return _check(name, "learning_rate", value, lambda v: v > 0, "> 0")
 
 
-def _check(name: str, arg: str, value: Any, ok: bool, expected: str) -> float:
-    if not (ok and math.isfinite(value)):
+def _check(name: str, arg: str, value: Any, ok: Callable[[float], bool], expected: str) -> float:
+    """`value` as a float, after checking that it is a real number (not a string, None or
+    a bool: TypeError) that is finite and satisfies `ok` (ValueError otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name}: {arg} must be a real number {expected}, got "
+                        f"{type(value).__name__} {value!r}")
+    if not (math.isfinite(value) and ok(value)):
         raise ValueError(f"{name}: {arg} must be {expected}, got {value!r}")
     return float(value)
 
@@ -147,7 +152,7 @@ class SGD(Optimizer):
     def __init__(self, learning_rate: float | None = None, momentum: float = 0.0,
                  nesterov: bool = False, lr: float | None = None) -> None:
         super().__init__(_learning_rate("SGD", learning_rate, lr, 0.01))
-        self.momentum = _check("SGD", "momentum", momentum, 0 <= momentum < 1, "in [0, 1)")
+        self.momentum = _check("SGD", "momentum", momentum, lambda v: 0 <= v < 1, "in [0, 1)")
         self.nesterov = bool(nesterov)
 
     def get_config(self) -> dict[str, Any]:
@@ -194,10 +199,11 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate: float | None = None, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7, lr: float | None = None) -> None:
-        super().__init__(_learning_rate("Adam", learning_rate, lr, 0.001))
-        self.beta_1 = _check("Adam", "beta_1", beta_1, 0 <= beta_1 < 1, "in [0, 1)")
-        self.beta_2 = _check("Adam", "beta_2", beta_2, 0 <= beta_2 < 1, "in [0, 1)")
-        self.epsilon = _check("Adam", "epsilon", epsilon, epsilon > 0, "> 0")
+        name = type(self).__name__      # "AdamW" and "Nadam" too, in error messages
+        super().__init__(_learning_rate(name, learning_rate, lr, 0.001))
+        self.beta_1 = _check(name, "beta_1", beta_1, lambda v: 0 <= v < 1, "in [0, 1)")
+        self.beta_2 = _check(name, "beta_2", beta_2, lambda v: 0 <= v < 1, "in [0, 1)")
+        self.epsilon = _check(name, "epsilon", epsilon, lambda v: v > 0, "> 0")
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -263,9 +269,10 @@ class RMSprop(Optimizer):
                  momentum: float = 0.0, epsilon: float = 1e-7, centered: bool = False,
                  lr: float | None = None) -> None:
         super().__init__(_learning_rate("RMSprop", learning_rate, lr, 0.001))
-        self.rho = _check("RMSprop", "rho", rho, 0 <= rho < 1, "in [0, 1)")
-        self.momentum = _check("RMSprop", "momentum", momentum, 0 <= momentum < 1, "in [0, 1)")
-        self.epsilon = _check("RMSprop", "epsilon", epsilon, epsilon > 0, "> 0")
+        self.rho = _check("RMSprop", "rho", rho, lambda v: 0 <= v < 1, "in [0, 1)")
+        self.momentum = _check("RMSprop", "momentum", momentum, lambda v: 0 <= v < 1,
+                               "in [0, 1)")
+        self.epsilon = _check("RMSprop", "epsilon", epsilon, lambda v: v > 0, "> 0")
         self.centered = bool(centered)
 
     def get_config(self) -> dict[str, Any]:
@@ -302,8 +309,174 @@ class RMSprop(Optimizer):
             data -= increment
 
 
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al. 2011), with Keras 3's update rule
+    (keras/src/optimizers/adagrad.py). For each parameter θ with gradient g:
+
+        a ← a + g²                  (a starts at initial_accumulator_value)
+        θ ← θ - α·g / √(a + ε)
+
+    Every step divides by the root of ALL past squared gradients, so the effective step
+    size only shrinks: fast progress on rarely-updated weights, slow on frequent ones.
+    ε sits inside the root (PyTorch's Adagrad puts it outside: √a + ε).
+
+    Args:
+        learning_rate: α > 0, default 0.001. `lr` is accepted as an alias.
+        initial_accumulator_value: a's starting value, ≥ 0 (default 0.1).
+        epsilon: ε > 0 (default 1e-7).
+    """
+
+    def __init__(self, learning_rate: float | None = None, initial_accumulator_value: float = 0.1,
+                 epsilon: float = 1e-7, lr: float | None = None) -> None:
+        super().__init__(_learning_rate("Adagrad", learning_rate, lr, 0.001))
+        self.initial_accumulator_value = _check("Adagrad", "initial_accumulator_value",
+                                                initial_accumulator_value, lambda v: v >= 0, ">= 0")
+        self.epsilon = _check("Adagrad", "epsilon", epsilon, lambda v: v > 0, "> 0")
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+    def _init_state(self, p: Tensor) -> dict[str, Any]:
+        return {"accumulator": np.full_like(p.data, self.initial_accumulator_value)}
+
+    def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+        a = state["accumulator"]
+        a += np.square(grad)
+        data -= self.learning_rate * grad / np.sqrt(a + self.epsilon)
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler 2012), with Keras 3's update rule (keras/src/optimizers/adadelta.py).
+    For each parameter θ with gradient g, with E[g²] and E[Δ²] starting at 0:
+
+        E[g²] ← ρ·E[g²] + (1 - ρ)·g²
+        Δ = -√(E[Δ²] + ε) / √(E[g²] + ε) · g      (the ratio of two running RMS values)
+        E[Δ²] ← ρ·E[Δ²] + (1 - ρ)·Δ²
+        θ ← θ + α·Δ
+
+    The step has the units of θ (RMS of past steps over RMS of gradients), so the paper
+    needs no learning rate: α = 1.0 is the paper's form; Keras' default α is 0.001.
+
+    Args:
+        learning_rate: α > 0, default 0.001. `lr` is accepted as an alias.
+        rho: ρ in [0, 1), the decay of both running averages (default 0.95).
+        epsilon: ε > 0 (default 1e-7). It also sets the size of the first steps, where
+            E[Δ²] = 0: Δ_1 = -√ε·g/√((1 - ρ)g² + ε) ≈ -√(ε/(1 - ρ))·sign(g).
+    """
+
+    def __init__(self, learning_rate: float | None = None, rho: float = 0.95,
+                 epsilon: float = 1e-7, lr: float | None = None) -> None:
+        super().__init__(_learning_rate("Adadelta", learning_rate, lr, 0.001))
+        self.rho = _check("Adadelta", "rho", rho, lambda v: 0 <= v < 1, "in [0, 1)")
+        self.epsilon = _check("Adadelta", "epsilon", epsilon, lambda v: v > 0, "> 0")
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+    def _init_state(self, p: Tensor) -> dict[str, Any]:
+        return {"accumulated_grad": np.zeros_like(p.data),
+                "accumulated_delta_var": np.zeros_like(p.data)}
+
+    def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+        rho, eps = self.rho, self.epsilon
+        eg2, ed2 = state["accumulated_grad"], state["accumulated_delta_var"]
+        np.multiply(eg2, rho, out=eg2)
+        eg2 += (1 - rho) * np.square(grad)
+        delta = -np.sqrt(ed2 + eps) / np.sqrt(eg2 + eps) * grad
+        np.multiply(ed2, rho, out=ed2)
+        ed2 += (1 - rho) * np.square(delta)
+        data += self.learning_rate * delta
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019). Each step first
+    shrinks every parameter, then takes the Adam step on the gradient alone:
+
+        θ ← θ - α·λ·θ                                   (decay, not through m and v)
+        then Adam's update (see `Adam`) with the same g
+
+    This is the order Keras 3 applies it (keras/src/optimizers/base_optimizer.py,
+    `_apply_weight_decay`, before `update_step`) and PyTorch's AdamW. Unlike an L2 term
+    λ/2·||θ||² in the loss, the decay is not rescaled by Adam's 1/√v̂: every weight
+    shrinks by the same factor (1 - αλ) per step.
+
+    Args:
+        learning_rate: α > 0, default 0.001. `lr` is accepted as an alias.
+        weight_decay: λ ≥ 0 (default 0.004, Keras').
+        beta_1, beta_2, epsilon: as for `Adam`.
+    """
+
+    def __init__(self, learning_rate: float | None = None, weight_decay: float = 0.004,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 lr: float | None = None) -> None:
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, lr)
+        self.weight_decay = _check("AdamW", "weight_decay", weight_decay, lambda v: v >= 0,
+                                   ">= 0")
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "weight_decay": self.weight_decay}
+
+    def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+        data -= (self.learning_rate * self.weight_decay) * data
+        super()._update(data, grad, state)
+
+
+class Nadam(Optimizer):
+    """Nadam (Dozat 2016): Adam with Nesterov momentum, in Keras 3's formulation
+    (keras/src/optimizers/nadam.py) with the momentum schedule
+    μ_t = β1·(1 - 0.5·0.96^t). For each parameter θ with gradient g, step t = 1, 2, ...:
+
+        Π_t = μ_1·μ_2···μ_t                       (the "momentum cache", Π_0 = 1)
+        m ← β1·m + (1 - β1)·g;   v ← β2·v + (1 - β2)·g²
+        m̂ = μ_{t+1}·m / (1 - Π_t·μ_{t+1}) + (1 - μ_t)·g / (1 - Π_t)
+        v̂ = v / (1 - β2^t)
+        θ ← θ - α·m̂ / (√v̂ + ε)
+
+    m̂ looks one step ahead (Nesterov): it mixes the next step's momentum with the
+    current gradient. t and Π_t are kept per parameter (Keras keeps one pair for all,
+    the same when every parameter gets a gradient at every step). This is PyTorch's
+    NAdam with momentum_decay = 1 (PyTorch's default 0.004 uses 0.96^(0.004·t)).
+
+    Args:
+        learning_rate: α > 0, default 0.001. `lr` is accepted as an alias.
+        beta_1, beta_2: in [0, 1) (defaults 0.9, 0.999).
+        epsilon: ε > 0 (default 1e-7).
+    """
+
+    def __init__(self, learning_rate: float | None = None, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-7, lr: float | None = None) -> None:
+        super().__init__(_learning_rate("Nadam", learning_rate, lr, 0.001))
+        self.beta_1 = _check("Nadam", "beta_1", beta_1, lambda v: 0 <= v < 1, "in [0, 1)")
+        self.beta_2 = _check("Nadam", "beta_2", beta_2, lambda v: 0 <= v < 1, "in [0, 1)")
+        self.epsilon = _check("Nadam", "epsilon", epsilon, lambda v: v > 0, "> 0")
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+    def _init_state(self, p: Tensor) -> dict[str, Any]:
+        return {"t": 0, "u_product": 1.0, "m": np.zeros_like(p.data), "v": np.zeros_like(p.data)}
+
+    def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+        b1, b2 = self.beta_1, self.beta_2
+        state["t"] = t = state["t"] + 1
+        u_t = b1 * (1 - 0.5 * 0.96 ** t)
+        u_next = b1 * (1 - 0.5 * 0.96 ** (t + 1))
+        state["u_product"] = u_product = state["u_product"] * u_t          # Π_t
+        m, v = state["m"], state["v"]
+        m += (1 - b1) * (grad - m)
+        v += (1 - b2) * (np.square(grad) - v)
+        m_hat = (u_next / (1 - u_product * u_next)) * m + ((1 - u_t) / (1 - u_product)) * grad
+        v_hat = v / (1 - b2 ** t)
+        data -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.epsilon)
+
+
 #: Optimizer classes by their Keras names (`model.compile(optimizer='adam')`).
-OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad, "adadelta": Adadelta,
+    "adamw": AdamW, "nadam": Nadam,
+}
 
 
 def get(name: Any) -> Optimizer:
