@@ -500,7 +500,7 @@ def test_fit_or_evaluate_before_compile():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"optimizer": "adamw", "loss": "mse"}, r"unknown optimizer 'adamw'; expected one of 'sgd', 'adam'"),
+    ({"optimizer": "lion", "loss": "mse"}, r"unknown optimizer 'lion'; expected one of 'sgd', 'adam'"),
     ({"optimizer": "adam", "loss": "crossentropy"}, r"unknown loss 'crossentropy'; expected one of"),
     ({"optimizer": "adam", "loss": "mse", "metrics": ["accurcy"]}, r"unknown metric 'accurcy'"),
 ])

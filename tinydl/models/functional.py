@@ -101,7 +101,7 @@ class Model(Trainer, Layer):
 
     def _topological_nodes(self) -> list[Node]:
         """The nodes between inputs and outputs, each after the nodes it depends on
-        (an iterative depth-first search from the outputs)."""
+        (an iterative depth-first search from the outputs), the input nodes first."""
         input_nodes = {id(t.node) for t in self.inputs}
         order: list[Node] = []
         done: set[int] = set()
@@ -126,7 +126,9 @@ class Model(Trainer, Layer):
         if unused:
             raise ValueError(f"{self.name}: the input(s) {unused} are not used by any output; "
                              f"remove them from inputs or connect them")
-        return order
+        # the inputs first, in the order given (as Keras lists them), then the rest
+        return ([t.node for t in self.inputs]
+                + [node for node in order if id(node) not in input_nodes])
 
     @property
     def input_names(self) -> list[str]:

@@ -46,24 +46,6 @@ def _loss_named(name: str) -> Any:
 _SAME_SHAPE_LOSSES = (losses.mse, losses.binary_crossentropy, losses.categorical_crossentropy)
 
 
-class _MeanOf:
-    """A plain metric function as a running mean over batches, weighted by batch size."""
-
-    def __init__(self, fn: Callable[..., float]) -> None:
-        self.fn = fn
-        self.reset_state()
-
-    def reset_state(self) -> None:
-        self.total, self.count = 0.0, 0
-
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        self.total += float(self.fn(y_true, y_pred)) * len(y_pred)
-        self.count += len(y_pred)
-
-    def result(self) -> float:
-        return self.total / self.count if self.count else math.nan
-
-
 def _is_stateful(metric: Any) -> bool:
     return all(hasattr(metric, name) for name in ("update_state", "result", "reset_state"))
 
@@ -255,7 +237,8 @@ class Trainer:
         for group in self._output_metrics:
             row = []
             for key, metric in group:
-                tracker = metric if _is_stateful(metric) else _MeanOf(metric)
+                tracker = (metric if _is_stateful(metric)
+                           else metrics_module.MeanMetricWrapper(metric, key))
                 tracker.reset_state()
                 row.append((key, tracker))
             trackers.append(row)
