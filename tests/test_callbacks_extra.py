@@ -161,6 +161,54 @@ def test_model_checkpoint_best_only_keeps_the_best_weights(tmp_path):
         ModelCheckpoint(path, save_weights_only=False)
 
 
+
+class CountEpochs(Callback):
+    def __init__(self):
+        super().__init__()
+        self.begun = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.begun += 1
+
+
+def test_model_checkpoint_makes_missing_nested_folders_before_training(tmp_path):
+    folder = tmp_path / "runs" / "today"
+    seen = {}
+
+    class Probe(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.setdefault("folder existed at the first epoch", folder.is_dir())
+
+    model = tiny_model()
+    model.fit(*DATA, epochs=2, verbose=0, callbacks=[
+        ModelCheckpoint(str(folder / "w_{epoch}.npz")), Probe()])
+    assert seen == {"folder existed at the first epoch": True}
+    assert sorted(os.listdir(folder)) == ["w_1.npz", "w_2.npz"]
+    templated = tmp_path / "exp" / "epoch_{epoch}" / "w.npz"     # a folder per epoch
+    model.fit(*DATA, epochs=2, verbose=0, callbacks=[ModelCheckpoint(str(templated))])
+    assert sorted(os.listdir(tmp_path / "exp")) == ["epoch_1", "epoch_2"]
+    assert os.listdir(tmp_path / "exp" / "epoch_2") == ["w.npz"]
+
+
+def test_model_checkpoint_fails_before_the_first_epoch_when_its_folder_cannot_be_made(tmp_path):
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    path = tmp_path / "notes.txt" / "ckpt" / "w.npz"
+    counter = CountEpochs()
+    with pytest.raises(OSError) as info:
+        tiny_model().fit(*DATA, epochs=2, verbose=0, callbacks=[ModelCheckpoint(str(path)),
+                                                                counter])
+    assert counter.begun == 0
+    assert "ModelCheckpoint" in str(info.value) and str(path.parent) in str(info.value)
+
+
+def test_model_checkpoint_refuses_a_folder_as_filepath_before_training(tmp_path):
+    counter = CountEpochs()
+    with pytest.raises(ValueError, match="ModelCheckpoint: filepath .* is a folder"):
+        tiny_model().fit(*DATA, epochs=2, verbose=0, callbacks=[ModelCheckpoint(str(tmp_path)),
+                                                                counter])
+    assert counter.begun == 0
+
+
 # -- fit(validation_split=...) ---------------------------------------------------------------
 
 class Steps(Callback):

@@ -14,6 +14,7 @@ far ('loss', 'accuracy', ...); in on_epoch_end the epoch's averages plus 'val_lo
 """
 from __future__ import annotations
 
+import errno
 import math
 import operator
 import os
@@ -154,7 +155,9 @@ class ModelCheckpoint(Callback):
 
     filepath may hold placeholders filled from the epoch's logs with str.format, the
     epoch counted from 1 as Keras prints it: "ckpt_{epoch:02d}_{val_loss:.4f}.npz" →
-    "ckpt_03_0.4321.npz". np.savez adds ".npz" to a name without it.
+    "ckpt_03_0.4321.npz". The folders of filepath are made when training begins (a
+    folder that cannot be made is an OSError naming it, before any epoch runs). Each save
+    is atomic (model.save_weights): a failed save leaves the previous file whole.
 
     save_best_only=True: save only when logs[monitor] beats the best value so far
     (strictly: < for mode 'min', > for 'max'; mode 'auto' as in EarlyStopping), so a
@@ -173,6 +176,19 @@ class ModelCheckpoint(Callback):
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
         self.monitor_op = _monitor_op("ModelCheckpoint", monitor, mode)
         self.best = math.inf if self.monitor_op is operator.lt else -math.inf
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        """Make the folders of filepath now, so that a bad path fails before the first
+        epoch's work rather than after it. A folder part with placeholders
+        ("run_{epoch}/w.npz") is made at each save; its fixed parent is made here."""
+        folder = os.path.dirname(self.filepath)
+        fixed = folder.split("{", 1)[0]
+        if "{" in folder:
+            fixed = os.path.dirname(fixed)
+        elif os.path.isdir(self.filepath):
+            raise ValueError(f"ModelCheckpoint: filepath {self.filepath!r} is a folder; "
+                             f"expected a file name, e.g. {os.path.join(self.filepath, 'weights.npz')!r}")
+        _make_folder(fixed, self.filepath)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
@@ -198,7 +214,23 @@ class ModelCheckpoint(Callback):
             self.best = current
         elif self.verbose > 0:
             print(f"Epoch {epoch + 1}: saving model to {path}")
+        if "{" in os.path.dirname(self.filepath):
+            _make_folder(os.path.dirname(path), self.filepath)
         self.model.save_weights(path)
+
+
+def _make_folder(folder: str, filepath: str) -> None:
+    """os.makedirs(folder) (nothing for ''), with an error naming the folder and filepath."""
+    if not folder or os.path.isdir(folder):
+        if folder and not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, f"ModelCheckpoint: cannot write into the folder "
+                                  f"of filepath {filepath!r}", folder)
+        return
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise OSError(exc.errno, f"ModelCheckpoint: cannot create the folder for filepath "
+                      f"{filepath!r} ({exc.strerror})", folder) from exc
 
 
 def _format_value(value: float) -> str:

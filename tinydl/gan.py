@@ -40,6 +40,7 @@ import numpy as np
 
 from . import activations, losses, optimizers, utils
 from .autograd import Tensor, no_grad
+from .io import atomic_path, load_npz, save_npz
 from .visualize import save_image_grid
 
 
@@ -276,8 +277,9 @@ class GAN:
         """Write everything needed to continue training exactly: both models' weights
         (generator.weights.npz and discriminator.weights.npz, loadable with
         `load_weights` on their own), the optimizers' states, every random generator's
-        state, the epoch count and the history (gan_state.npz). Files are written under
-        temporary names and renamed, so an interruption never leaves half a checkpoint."""
+        state, the epoch count and the history (gan_state.npz). Each file is written
+        atomically (`tinydl.io`): a failed or interrupted save leaves the previous
+        checkpoint's file whole and raises an error naming it."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         state: dict[str, Any] = {"epoch": self.epoch, "fixed_noise": self.fixed_noise}
@@ -290,12 +292,11 @@ class GAN:
         for group, values in (("history", self.history), ("batch_history", self.batch_history)):
             for key, series in values.items():
                 state[f"{group}/{key}"] = np.asarray(series, dtype=np.float64)
-        for name, write in (("generator.weights.npz", self.generator.save_weights),
-                            ("discriminator.weights.npz", self.discriminator.save_weights),
-                            ("gan_state.npz", lambda p: np.savez(p, **state))):
-            tmp = folder / f"tmp_{name}"
-            write(str(tmp))
-            os.replace(tmp, folder / name)
+        for name, model in (("generator.weights.npz", self.generator),
+                            ("discriminator.weights.npz", self.discriminator)):
+            with atomic_path(folder / name) as tmp:
+                model.save_weights(tmp)
+        save_npz(folder / "gan_state.npz", state)
         return folder
 
     def load_checkpoint(self, folder: str | os.PathLike) -> int:
@@ -309,8 +310,8 @@ class GAN:
             raise FileNotFoundError(f"GAN.load_checkpoint: {folder} lacks {missing}")
         self.generator.load_weights(str(folder / "generator.weights.npz"))
         self.discriminator.load_weights(str(folder / "discriminator.weights.npz"))
-        with np.load(folder / "gan_state.npz", allow_pickle=False) as data:
-            state = {key: data[key] for key in data.files}
+        state = load_npz(folder / "gan_state.npz", caller="GAN.load_checkpoint",
+                         what="a GAN's training state written by GAN.save_checkpoint")
         for prefix, opt, model in (("g_opt", self.g_optimizer, self.generator),
                                    ("d_opt", self.d_optimizer, self.discriminator)):
             opt.load_state_dict({k.split("/", 1)[1]: v for k, v in state.items()

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from .io import atomic_path
+
 
 def image_grid(images: Any, ncols: int | None = None, value_range: tuple[float, float] = (0.0, 1.0),
                pad: int = 1) -> np.ndarray:
@@ -58,7 +60,8 @@ def save_image_grid(images: Any, path: str | os.PathLike, ncols: int | None = No
     grid = image_grid(images, ncols, value_range)
     grid = np.kron(grid, np.ones((scale, scale)))
     path = Path(path)
-    matplotlib.image.imsave(path, grid, cmap="gray", vmin=0.0, vmax=1.0)
+    with atomic_path(path) as tmp:
+        matplotlib.image.imsave(tmp, grid, cmap="gray", vmin=0.0, vmax=1.0)
     return path
 
 
@@ -85,6 +88,9 @@ def save_gif(frames: Sequence[np.ndarray], path: str | os.PathLike, seconds_per_
 
     animation = FuncAnimation(fig, draw, frames=len(frames), blit=False)
     path = Path(path)
-    animation.save(path, writer=PillowWriter(fps=1.0 / seconds_per_frame))
-    plt.close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            animation.save(tmp, writer=PillowWriter(fps=1.0 / seconds_per_frame))
+    finally:
+        plt.close(fig)
     return path
