@@ -14,22 +14,26 @@ And tinydl's own:
     normalization        -- batch normalization (the op; the layer is in layers)
     gan                  -- the GAN trainer of section 3.2, checkpoints, sampling, scores
     visualize            -- image grids as PNG, animated GIFs
+    io                   -- writing and reading files safely (atomic saves, clear load errors)
+    set_num_threads, get_num_threads -- one thread setting for tinydl's pool and numpy's BLAS
 """
 from ._allocator import keep_freed_memory
 
 keep_freed_memory()
 
-from . import (activations, backend, callbacks, datasets, functional, gan, initializers, layers,
-               losses, metrics, models, normalization, optimizers, preprocessing, regularizers,
-               utils, visualize)
+from . import (activations, backend, callbacks, datasets, functional, gan, initializers, io,
+               layers, losses, metrics, models, normalization, optimizers, preprocessing,
+               regularizers, utils, visualize)
 from .autograd import Function, Tensor, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .layers import Input
 from .models import Model, Sequential
+from .parallel import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
-__all__ = ["Sequential", "Model", "Input", "backend", "Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
+__all__ = ["Sequential", "Model", "Input", "backend", "io", "set_num_threads", "get_num_threads",
+           "Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
            "GradcheckReport", "functional", "activations", "losses", "optimizers", "initializers",
            "layers", "models", "metrics", "utils", "callbacks", "datasets", "regularizers",
            "preprocessing", "normalization", "gan", "visualize"]

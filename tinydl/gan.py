@@ -40,7 +40,7 @@ import numpy as np
 
 from . import activations, losses, optimizers, utils
 from .autograd import Tensor, no_grad
-from .io import atomic_path, load_npz, save_npz
+from .io import load_npz, save_npz
 from .visualize import save_image_grid
 
 
@@ -294,8 +294,7 @@ class GAN:
                 state[f"{group}/{key}"] = np.asarray(series, dtype=np.float64)
         for name, model in (("generator.weights.npz", self.generator),
                             ("discriminator.weights.npz", self.discriminator)):
-            with atomic_path(folder / name) as tmp:
-                model.save_weights(tmp)
+            model.save_weights(folder / name)          # atomic itself
         save_npz(folder / "gan_state.npz", state)
         return folder
 

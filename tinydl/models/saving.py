@@ -1,5 +1,8 @@
 """The weights file of every model kind: one .npz archive (no pickle).
 
+The file is written to exactly the path given, whatever its ending, through a temporary
+file and an atomic rename (`tinydl.io.save_npz`): a save that fails leaves what was there.
+
 Keys: "{i}_{layer name}/{weight name}" for the i-th layer of `model.layers` (e.g.
 "0_conv2d/kernel"; a nested model's weights continue the path, "2_encoder/0_conv2d/kernel"),
 plus "__classes__", the class names of `model.layers` in order. Loading checks the
@@ -8,10 +11,11 @@ names and shapes; layer names may differ) before it changes any weight.
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
+
+from ..io import load_npz, save_npz
 
 
 def save_weights(model: Any, filepath: Any) -> None:
@@ -23,7 +27,7 @@ def save_weights(model: Any, filepath: Any) -> None:
     for i, layer in enumerate(model.layers):
         for name, weight in layer.named_weights():
             arrays[f"{i}_{layer.name}/{name}"] = weight.data
-    np.savez(os.fspath(filepath), **arrays)
+    save_npz(filepath, arrays)
 
 
 def load_weights(model: Any, filepath: Any) -> None:
@@ -31,12 +35,14 @@ def load_weights(model: Any, filepath: Any) -> None:
     if not model.built:
         raise ValueError(f"{model.name}.load_weights: build the model first (give the first "
                          f"layer an input_shape, or call model.build((None, ...)))")
-    path = os.fspath(filepath)
-    if not path.endswith(".npz") and not os.path.exists(path):
-        path += ".npz"  # np.savez added the suffix
-    with np.load(path, allow_pickle=False) as data:
-        classes = [str(c) for c in data["__classes__"]]
-        saved = {key: data[key] for key in data.files if key != "__classes__"}
+    path = str(filepath)
+    caller = f"{model.name}.load_weights"
+    saved = load_npz(filepath, what=f"weights saved by save_weights", caller=caller)
+    if "__classes__" not in saved:
+        keys = ", ".join(list(saved)[:5]) or "nothing"
+        raise ValueError(f"{caller}: cannot load {path!r}: it is an .npz file but not tinydl "
+                         f"weights (it holds {keys}); expected weights saved by save_weights")
+    classes = [str(c) for c in saved.pop("__classes__")]
     layers = model.layers
     updates = []
     for i, layer in enumerate(layers):
