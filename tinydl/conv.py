@@ -31,7 +31,8 @@ Dilation ("atrous" convolution, Keras' `dilation_rate` d): the kernel taps are s
 pixels apart, so a k-wide kernel covers d·(k-1)+1 pixels without more weights:
 
     correlate2d:  y[n, i, j, o] = Σ_{a,b,c} w[a, b, c, o] · x_p[n, s·i + d·a, s·j + d·b, c]
-    conv2d:       y[n, i, j, o] = Σ_{a,b,c} w[a, b, c, o] · x_p[n, s·i + d·(kh-1-a), s·j + d·(kw-1-b), c]
+    conv2d:       y[n, i, j, o] = Σ_{a,b,c} w[a, b, c, o]
+                                    · x_p[n, s·i + d·(kh-1-a), s·j + d·(kw-1-b), c]
 
 (the article's formula with x(x - d·x', y - d·y') in place of x(x - x', y - y')). The
 output size and 'same' padding follow from the effective kernel size d·(k-1)+1 (Keras'
@@ -150,9 +151,10 @@ def im2col(xp: np.ndarray, kh: int, kw: int, strides: tuple[int, int], out_hw: t
     """Every kh×kw×C patch of a padded NHWC batch as a row of a matrix P.
 
     P has shape (N·Ho·Wo, kh·kw·C), row (n, i, j) holding
-    xp[n, s_h·i + d_h·a, s_w·j + d_w·b, c] in (a, b, c) order (d the dilation). With `ones_column`, a last column of ones is appended: then
-    [P 1] @ [W; bᵀ] = P @ W + b, so the bias rides along in the matrix product (the
-    article's z = Wx + b written as z = [W b]·[x; 1]) instead of costing a pass of its own.
+    xp[n, s_h·i + d_h·a, s_w·j + d_w·b, c] in (a, b, c) order (d the dilation). With
+    `ones_column`, a last column of ones is appended: then [P 1] @ [W; bᵀ] = P @ W + b,
+    so the bias rides along in the matrix product (the article's z = Wx + b written as
+    z = [W b]·[x; 1]) instead of costing a pass of its own.
     """
     n, _, _, c = xp.shape
     (sh, sw), (dh, dw), (ho, wo) = strides, dilation, out_hw
@@ -194,9 +196,10 @@ def scatter_windows(g: np.ndarray, w: np.ndarray, strides: tuple[int, int],
 
         x_p[n, s_h·i + d_h·a, s_w·j + d_w·b, c] += Σ_o w[a, b, c, o] · g[(n, i, j), o]
 
-    (d the dilation) then the padding `pads` ((top, bottom), (left, right)) is cut off. One matrix product
-    per kernel offset (a, b), added into the strided slab it came from (col2im without
-    building the big (N·Ho·Wo, kh·kw·C_in) matrix). Pixels no window reaches stay 0.
+    (d the dilation), then the padding `pads` ((top, bottom), (left, right)) is cut off.
+    One matrix product per kernel offset (a, b), added into the strided slab it came
+    from (col2im without building the big (N·Ho·Wo, kh·kw·C_in) matrix). Pixels no
+    window reaches stay 0.
     """
     kh, kw, cin, _ = w.shape
     n, (ho, wo) = padded_shape[0], out_hw
@@ -211,8 +214,8 @@ def scatter_windows(g: np.ndarray, w: np.ndarray, strides: tuple[int, int],
 
 
 class Correlate2D(Function):
-    """Cross-correlation y[n,i,j,o] = Σ_{a,b,c} w[a,b,c,o] · x_p[n, s·i+d·a, s·j+d·b, c] (+ bias),
-    d the dilation (1: the plain correlation).
+    """Cross-correlation y[n,i,j,o] = Σ_{a,b,c} w[a,b,c,o] · x_p[n, s·i+d·a, s·j+d·b, c]
+    (+ bias), d the dilation (1: the plain correlation).
 
     Forward: one matrix product of the patches P (N·Ho·Wo, kh·kw·C_in), with a column of
     ones when there is a bias, and the kernel W (kh·kw·C_in, C_out) with the bias as a

@@ -12,7 +12,9 @@ Layout, channels last, the kernel in Keras' DepthwiseConv2D layout:
 Like conv2d it is the article's TRUE convolution (section 3.1.4), the kernel walked
 backwards; output channel c·M + m is
 
-    y[n, i, j, c·M + m] = Σ_{a<kh} Σ_{b<kw} w[a, b, c, m] · x_p[n, s·i + d·(kh-1-a), s·j + d·(kw-1-b), c] + b[c·M + m]
+    y[n, i, j, c·M + m] = Σ_{a<kh} Σ_{b<kw} w[a, b, c, m]
+                              · x_p[n, s·i + d·(kh-1-a), s·j + d·(kw-1-b), c]
+                          + b[c·M + m]
 
 with strides s, dilation d and x_p the padded input. Keras' DepthwiseConv2D computes the
 cross-correlation, x_p[n, s·i + d·a, s·j + d·b, c], i.e. this with the kernel flipped in
@@ -115,7 +117,9 @@ def depthwise_conv2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: A
                      dilation_rate: Any = 1) -> Tensor:
     """Depthwise true convolution: each input channel convolved with its own kernels.
 
-    y[n, i, j, c·M + m] = Σ_{a,b} w[a, b, c, m] · x_p[n, s_h·i + d_h·(kh-1-a), s_w·j + d_w·(kw-1-b), c] + b[c·M + m]
+    y[n, i, j, c·M + m] = Σ_{a,b} w[a, b, c, m]
+                              · x_p[n, s_h·i + d_h·(kh-1-a), s_w·j + d_w·(kw-1-b), c]
+                          + b[c·M + m]
 
     i.e. output channel c·M + m is conv2d(x[..., c:c+1], w[:, :, c:c+1, m:m+1]).
 

@@ -137,13 +137,15 @@ def _dilation(draw: Any, k: int, max_size: int, padding: Any, axis: int, max_dil
     """A dilation d ≤ max_dilation whose window d·(k-1)+1 still fits some image of at
     most max_size pixels with this padding."""
     if k > 1 and padding != "same":
-        max_dilation = max(1, min(max_dilation, (max_size + 2 * _pad(padding, axis) - 1) // (k - 1)))
+        room = max_size + 2 * _pad(padding, axis)
+        max_dilation = max(1, min(max_dilation, (room - 1) // (k - 1)))
     return draw(st.integers(1, max_dilation))
 
 
 @st.composite
 def conv_geometries(draw: Any, max_batch: int = 2, max_size: int = 7, max_channels: int = 3,
-                    max_kernel: int = 4, max_stride: int = 3, max_dilation: int = 1) -> ConvGeometry:
+                    max_kernel: int = 4, max_stride: int = 3,
+                    max_dilation: int = 1) -> ConvGeometry:
     """Batch, image size, channels, kernel size, strides and padding that fit together:
     'valid', 'same', an int or a pair of paddings, square or rectangular kernels and
     strides given as an int or a pair. With max_dilation > 1 also a dilation (an int or
