@@ -21,39 +21,76 @@ def pads_1d(size: int, k: int, s: int, padding) -> tuple[int, int]:
     return (padding, padding)
 
 
+def _pair(value):
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
 def _pads(x_shape, kh, kw, strides, padding):
-    sh, sw = (strides, strides) if isinstance(strides, int) else strides
+    sh, sw = _pair(strides)
     ph = padding[0] if isinstance(padding, tuple) else padding
     pw = padding[1] if isinstance(padding, tuple) else padding
     return (sh, sw), pads_1d(x_shape[1], kh, sh, ph), pads_1d(x_shape[2], kw, sw, pw)
 
 
-def conv2d_loops(x, w, b=None, strides=1, padding="valid"):
+def _padded(x, kh_eff, kw_eff, strides, padding):
+    """x zero-padded, the strides and the output size, for a window spanning
+    kh_eff × kw_eff pixels (a dilated kernel spans d·(k-1)+1)."""
+    n, h, wd, c = x.shape
+    (sh, sw), (top, bottom), (left, right) = _pads(x.shape, kh_eff, kw_eff, strides, padding)
+    xp = np.zeros((n, h + top + bottom, wd + left + right, c), dtype=np.float64)
+    xp[:, top:top + h, left:left + wd, :] = x
+    ho = (xp.shape[1] - kh_eff) // sh + 1
+    wo = (xp.shape[2] - kw_eff) // sw + 1
+    return xp, (sh, sw), (ho, wo)
+
+
+def conv2d_loops(x, w, b=None, strides=1, padding="valid", dilation_rate=1):
     """The article's y(x,y) = Σ_{x'}Σ_{y'} w(x',y') · x(x-x', y-y'), summed over input
     channels, for every sample, output channel and output position.
 
     Output (i, j) is the formula at the point (px, py) = (s_h·i + kh - 1, s_w·j + kw - 1)
     of the padded image: the first point where x(px - x', py - y') exists for all x', y'.
+    With dilation d the taps are d apart: x(px - d·x', py - d·y'), at the point
+    (s_h·i + d_h·(kh - 1), s_w·j + d_w·(kw - 1)).
     """
-    n, h, wd, cin = x.shape
+    n, _, _, cin = x.shape
     kh, kw, _, cout = w.shape
-    (sh, sw), (top, bottom), (left, right) = _pads(x.shape, kh, kw, strides, padding)
-    xp = np.zeros((n, h + top + bottom, wd + left + right, cin), dtype=np.float64)
-    xp[:, top:top + h, left:left + wd, :] = x
-    ho = (xp.shape[1] - kh) // sh + 1
-    wo = (xp.shape[2] - kw) // sw + 1
+    dh, dw = _pair(dilation_rate)
+    xp, (sh, sw), (ho, wo) = _padded(x, dh * (kh - 1) + 1, dw * (kw - 1) + 1, strides, padding)
     y = np.zeros((n, ho, wo, cout))
     for s in range(n):
         for o in range(cout):
             for i in range(ho):
                 for j in range(wo):
-                    px, py = sh * i + kh - 1, sw * j + kw - 1
+                    px, py = sh * i + dh * (kh - 1), sw * j + dw * (kw - 1)
                     total = 0.0 if b is None else b[o]
                     for xq in range(kh):            # x' in the article
                         for yq in range(kw):        # y' in the article
                             for c in range(cin):
-                                total += w[xq, yq, c, o] * xp[s, px - xq, py - yq, c]
+                                total += w[xq, yq, c, o] * xp[s, px - dh * xq, py - dw * yq, c]
                     y[s, i, j, o] = total
+    return y
+
+
+def depthwise_conv2d_loops(x, w, b=None, strides=1, padding="valid", dilation_rate=1):
+    """Each input channel c convolved (the article's true convolution, as conv2d_loops)
+    with each of its own M kernels w[:, :, c, m], into output channel c·M + m."""
+    n, _, _, cin = x.shape
+    kh, kw, _, mult = w.shape
+    dh, dw = _pair(dilation_rate)
+    xp, (sh, sw), (ho, wo) = _padded(x, dh * (kh - 1) + 1, dw * (kw - 1) + 1, strides, padding)
+    y = np.zeros((n, ho, wo, cin * mult))
+    for s in range(n):
+        for c in range(cin):
+            for m in range(mult):
+                for i in range(ho):
+                    for j in range(wo):
+                        px, py = sh * i + dh * (kh - 1), sw * j + dw * (kw - 1)
+                        total = 0.0 if b is None else b[c * mult + m]
+                        for xq in range(kh):
+                            for yq in range(kw):
+                                total += w[xq, yq, c, m] * xp[s, px - dh * xq, py - dw * yq, c]
+                        y[s, i, j, c * mult + m] = total
     return y
 
 
@@ -126,3 +163,26 @@ def conv2d_transpose_loops(y, w, b=None, strides=1, padding="valid", output_padd
                                     w[a, bb, c, o] * y[s, i, j, o]
     x = xp[:, top:top + out_h, left:left + out_w, :]
     return x if b is None else x + b
+
+
+def bilinear_loops(x, size):
+    """tf.image.resize / Keras 3 bilinear upsampling by integer factors (half-pixel
+    centres, no corner alignment, no antialiasing), pixel by pixel: output row i reads
+    the source row u = (i + 0.5)/s_h - 0.5, clamped to [0, H-1], mixing rows floor(u)
+    and floor(u) + 1 with weights 1 - (u - floor(u)) and u - floor(u); columns alike."""
+    n, h, wd, c = x.shape
+    sh, sw = _pair(size)
+
+    def source(i, s, length):
+        u = min(max((i + 0.5) / s - 0.5, 0.0), length - 1.0)
+        lo = math.floor(u)
+        return lo, min(lo + 1, length - 1), u - lo
+
+    y = np.zeros((n, h * sh, wd * sw, c))
+    for i in range(h * sh):
+        r0, r1, fr = source(i, sh, h)
+        for j in range(wd * sw):
+            q0, q1, fq = source(j, sw, wd)
+            y[:, i, j, :] = ((1 - fr) * (1 - fq) * x[:, r0, q0, :] + (1 - fr) * fq * x[:, r0, q1, :]
+                             + fr * (1 - fq) * x[:, r1, q0, :] + fr * fq * x[:, r1, q1, :])
+    return y

@@ -1,5 +1,5 @@
-"""conv2d is the article's formula (section 3.1.4); correlate2d is it with the kernel
-flipped; pooling matches its loop definition. Values against the literal loops in
+"""conv2d is the article's formula (section 3.1.4), dilated or not; correlate2d is it with
+the kernel flipped; pooling matches its loop definition. Values against the literal loops in
 tests/reference.py, gradients against central differences."""
 import numpy as np
 import pytest
@@ -20,19 +20,52 @@ def draw_conv(data, geometry):
     return x, w, b
 
 
-@given(tst.conv_geometries(), st.data())
+@given(tst.conv_geometries(max_dilation=3), st.data())
 def test_conv2d_is_the_articles_formula(g, data):
     x, w, b = draw_conv(data, g)
-    got = F.conv2d(x, w, b, strides=g.strides, padding=g.padding).data
-    np.testing.assert_allclose(got, conv2d_loops(x, w, b, g.strides, g.padding), rtol=1e-12, atol=1e-12)
+    got = F.conv2d(x, w, b, strides=g.strides, padding=g.padding, dilation_rate=g.dilation).data
+    want = conv2d_loops(x, w, b, g.strides, g.padding, g.dilation)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
-@given(tst.conv_geometries(), st.data())
+@given(tst.conv_geometries(max_dilation=3), st.data())
 def test_correlate2d_is_conv2d_with_flipped_kernel(g, data):
     x, w, b = draw_conv(data, g)
-    got = F.correlate2d(x, w, b, strides=g.strides, padding=g.padding).data
-    want = F.conv2d(x, w[::-1, ::-1], b, strides=g.strides, padding=g.padding).data
+    kwargs = dict(strides=g.strides, padding=g.padding, dilation_rate=g.dilation)
+    got = F.correlate2d(x, w, b, **kwargs).data
+    want = F.conv2d(x, w[::-1, ::-1], b, **kwargs).data
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def spread_kernel(w, dh, dw):
+    """The kernel with d-1 zeros between neighbouring taps: (d·(k-1)+1, ...) wide."""
+    kh, kw = w.shape[:2]
+    out = np.zeros((dh * (kh - 1) + 1, dw * (kw - 1) + 1) + w.shape[2:])
+    out[::dh, ::dw] = w
+    return out
+
+
+@given(tst.conv_geometries(max_dilation=3), st.data())
+def test_dilation_is_a_kernel_with_zeros_between_its_taps(g, data):
+    # Keras' meaning of dilation_rate, checked without the loop reference: a dilated
+    # kernel is an undilated one with d-1 zeros inserted between taps (same sizes, same
+    # 'same' padding, since both span d·(k-1)+1 pixels)
+    x, w, b = draw_conv(data, g)
+    dh, dw = (g.dilation, g.dilation) if isinstance(g.dilation, int) else g.dilation
+    for op in (F.correlate2d, F.conv2d):
+        got = op(x, w, b, strides=g.strides, padding=g.padding, dilation_rate=g.dilation).data
+        want = op(x, spread_kernel(w, dh, dw), b, strides=g.strides, padding=g.padding).data
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_dilated_convolution_by_hand():
+    # taps 2 apart: correlate y(j) = 1·x(j) - 1·x(j+2); convolve y(j) = 1·x(j+2) - 1·x(j)
+    x = np.array([1.0, 2.0, 4.0, 8.0, 16.0]).reshape(1, 1, 5, 1)
+    w = np.array([1.0, -1.0]).reshape(1, 2, 1, 1)
+    np.testing.assert_array_equal(F.correlate2d(x, w, dilation_rate=2).data.ravel(),
+                                  [1 - 4, 2 - 8, 4 - 16])
+    np.testing.assert_array_equal(F.conv2d(x, w, dilation_rate=(1, 2)).data.ravel(),
+                                  [4 - 1, 8 - 2, 16 - 4])
 
 
 def test_convolution_and_correlation_differ_on_an_asymmetric_kernel():
@@ -50,6 +83,17 @@ def test_convolution_and_correlation_differ_on_an_asymmetric_kernel():
     (7, 3, 2, "same", 4), (5, 2, 2, "valid", 2), (5, 3, 1, 1, 5), (4, 5, 1, (1, 1), 2)])
 def test_output_size(h, k, s, padding, expected):
     y = F.conv2d(np.zeros((1, h, h, 1)), np.zeros((k, k, 1, 1)), strides=s, padding=padding)
+    assert y.shape == (1, expected, expected, 1)
+
+
+@pytest.mark.parametrize("h, k, s, d, padding, expected", [
+    (28, 3, 1, 2, "valid", 24), (28, 3, 1, 2, "same", 28), (28, 3, 1, 4, "valid", 20),
+    (7, 3, 2, 2, "valid", 2), (7, 3, 2, 2, "same", 4), (5, 2, 1, 3, 1, 4), (5, 3, 1, 3, "same", 5)])
+def test_dilated_output_size(h, k, s, d, padding, expected):
+    # Keras' rule: the window spans k_eff = d·(k-1)+1 pixels, so 'valid' gives
+    # floor((h - k_eff)/s) + 1 and 'same' ceil(h/s)
+    y = F.correlate2d(np.zeros((1, h, h, 1)), np.zeros((k, k, 1, 1)), strides=s, padding=padding,
+                      dilation_rate=d)
     assert y.shape == (1, expected, expected, 1)
 
 
@@ -82,16 +126,18 @@ def test_max_pool_gradient_goes_to_first_maximum_on_ties():
 
 # -- gradients (every element, random upstream gradient; see tinydl.gradcheck) --------
 
-@given(tst.conv_geometries(max_size=6), st.data())
+@given(tst.conv_geometries(max_size=6, max_dilation=3), st.data())
 def test_grad_conv2d(g, data):
     x, w, b = draw_conv(data, g)
-    gradcheck(lambda x, w, b: F.conv2d(x, w, b, strides=g.strides, padding=g.padding), x, w, b)
+    gradcheck(lambda x, w, b: F.conv2d(x, w, b, strides=g.strides, padding=g.padding,
+                                       dilation_rate=g.dilation), x, w, b)
 
 
-@given(tst.conv_geometries(max_size=6), st.data())
+@given(tst.conv_geometries(max_size=6, max_dilation=3), st.data())
 def test_grad_correlate2d(g, data):
     x, w, b = draw_conv(data, g)
-    gradcheck(lambda x, w, b: F.correlate2d(x, w, b, strides=g.strides, padding=g.padding), x, w, b)
+    gradcheck(lambda x, w, b: F.correlate2d(x, w, b, strides=g.strides, padding=g.padding,
+                                            dilation_rate=g.dilation), x, w, b)
 
 
 @given(tst.conv_geometries(max_size=5), st.data())
@@ -125,6 +171,10 @@ def test_nchw_input_is_refused_with_a_layout_hint():
 def test_kernel_larger_than_padded_input():
     with pytest.raises(ValueError, match=r"conv2d: the 5-wide window is larger than the padded input"):
         F.conv2d(np.zeros((1, 3, 3, 1)), np.zeros((5, 5, 1, 1)))
+    with pytest.raises(ValueError, match=r"correlate2d: the 3-wide kernel dilated by 3 \(spanning 7 "
+                                         r"pixels\) is larger than the padded input \(4 \+ 1 \+ 1 = 6\)"):
+        F.correlate2d(np.zeros((1, 4, 9, 1)), np.zeros((3, 3, 1, 1)), padding=(1, 0),
+                      dilation_rate=(3, 1))
     with pytest.raises(ValueError, match=r"max_pool2d: the 4-wide window"):
         F.max_pool2d(np.zeros((1, 3, 3, 1)), 4)
 
@@ -161,6 +211,8 @@ def test_integer_and_object_arrays_are_refused():
     ({"padding": -1}, "padding must be"),
     ({"strides": 0}, "strides must be a positive int"),
     ({"strides": (1, 2, 3)}, "strides must be a positive int"),
+    ({"dilation_rate": 0}, r"conv2d: dilation_rate must be a positive int or a pair of them, got 0"),
+    ({"dilation_rate": (2, -1)}, "dilation_rate must be a positive int"),
 ])
 def test_bad_strides_and_padding(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -176,5 +228,24 @@ def test_float32_stays_float32():
     x = np.ones((2, 6, 6, 3), np.float32)
     w = np.ones((3, 3, 3, 4), np.float32)
     assert F.conv2d(x, w).dtype == np.float32
+    assert F.conv2d(x, w, dilation_rate=2, padding="same").dtype == np.float32
     assert F.max_pool2d(x).dtype == np.float32
     assert F.avg_pool2d(x).dtype == np.float32
+
+
+@pytest.mark.parametrize("strides, dilation", [(1, 2), ((2, 1), (1, 3))])
+def test_dilated_convolution_with_many_channels(strides, dilation):
+    # 16+ channels take im2col's other path (one strided copy of all patches)
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((2, 9, 8, 16)), rng.standard_normal((3, 2, 16, 2)), rng.standard_normal(2)
+    got = F.conv2d(x, w, b, strides=strides, padding="same", dilation_rate=dilation).data
+    want = conv2d_loops(x, w, b, strides, "same", dilation)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    xt = Tensor(x, requires_grad=True)
+    y = F.conv2d(xt, w, strides=strides, padding="same", dilation_rate=dilation)
+    u = rng.standard_normal(y.shape)
+    y.backward(u)
+    # the input gradient is the adjoint: <conv(x + e), u> - <conv(x), u> = <dx, e>
+    e = rng.standard_normal(x.shape)
+    moved = F.conv2d(x + e, w, strides=strides, padding="same", dilation_rate=dilation).data
+    np.testing.assert_allclose(np.sum((moved - y.data) * u), np.sum(xt.grad * e), rtol=1e-10)

@@ -27,6 +27,18 @@ the same along both). With `strides` s and the input padded to x_p, output pixel
 i.e. the article's formula evaluated at the point (s·i + kh - 1, s·j + kw - 1), the first
 point at which the whole flipped kernel lies inside the padded image ('valid').
 
+Dilation ("atrous" convolution, Keras' `dilation_rate` d): the kernel taps are spread d
+pixels apart, so a k-wide kernel covers d·(k-1)+1 pixels without more weights:
+
+    correlate2d:  y[n, i, j, o] = Σ_{a,b,c} w[a, b, c, o] · x_p[n, s·i + d·a, s·j + d·b, c]
+    conv2d:       y[n, i, j, o] = Σ_{a,b,c} w[a, b, c, o]
+                                    · x_p[n, s·i + d·(kh-1-a), s·j + d·(kw-1-b), c]
+
+(the article's formula with x(x - d·x', y - d·y') in place of x(x - x', y - y')). The
+output size and 'same' padding follow from the effective kernel size d·(k-1)+1 (Keras'
+rule). Strides and dilation may both exceed 1 here; Keras' layer refuses that, the op
+does not.
+
 Padding: 'valid' (none), 'same' (Keras' rule: output size ceil(H / s), the padding split
 evenly with the odd pixel at the bottom/right), an int p (p on every side) or a pair
 (p_h, p_w). Implementation: im2col — every kh×kw×C_in patch becomes a row of a matrix,
@@ -60,17 +72,20 @@ def as_pair(value: Any, name: str, op: str) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
-def padding_amounts(size: int, k: int, s: int, padding: Any, axis: int, op: str) -> tuple[int, int, int]:
+def padding_amounts(size: int, k: int, s: int, padding: Any, axis: int, op: str,
+                    dilation: int = 1) -> tuple[int, int, int]:
     """(pad_before, pad_after, output_size) along one spatial axis.
 
     `padding` is 'valid', 'same', an int, or a pair (indexed by `axis`, 0 rows, 1 cols).
-    Output size: floor((size + pad_before + pad_after - k) / s) + 1.
+    Output size: floor((size + pad_before + pad_after - k_eff) / s) + 1, where the window
+    spans k_eff = dilation·(k - 1) + 1 pixels (k itself without dilation).
     """
+    span = dilation * (k - 1) + 1
     if padding == "valid":
         before = after = 0
     elif padding == "same":
         out = -(-size // s)  # ceil(size / s)
-        total = max((out - 1) * s + k - size, 0)
+        total = max((out - 1) * s + span - size, 0)
         before, after = total // 2, total - total // 2
     elif isinstance(padding, int | np.integer) and padding >= 0:
         before = after = int(padding)
@@ -81,10 +96,12 @@ def padding_amounts(size: int, k: int, s: int, padding: Any, axis: int, op: str)
         raise ValueError(f"{op}: padding must be 'valid', 'same', a non-negative int or a pair of "
                          f"them, got {padding!r}")
     padded = size + before + after
-    if padded < k:
-        raise ValueError(f"{op}: the {k}-wide window is larger than the padded input "
+    if padded < span:
+        window = f"{k}-wide window" if dilation == 1 else \
+            f"{k}-wide kernel dilated by {dilation} (spanning {span} pixels)"
+        raise ValueError(f"{op}: the {window} is larger than the padded input "
                          f"({size} + {before} + {after} = {padded}) along spatial axis {axis}")
-    return before, after, (padded - k) // s + 1
+    return before, after, (padded - span) // s + 1
 
 
 def check_nhwc(x: np.ndarray, op: str, arg: str = "x") -> None:
@@ -95,7 +112,19 @@ def check_nhwc(x: np.ndarray, op: str, arg: str = "x") -> None:
                          f"{arg}[None]; a grayscale batch (N, H, W) needs {arg}[..., None].")
 
 
-def _geometry(x: np.ndarray, w: np.ndarray, strides: Any, padding: Any, op: str):
+def spatial_geometry(x: np.ndarray, kh: int, kw: int, strides: Any, padding: Any,
+                     dilation_rate: Any, op: str):
+    """Strides, dilation, pads ((top, bottom), (left, right)) and output size (Ho, Wo) of a
+    kh×kw window sliding over the NHWC batch x."""
+    sh, sw = as_pair(strides, "strides", op)
+    dh, dw = as_pair(dilation_rate, "dilation_rate", op)
+    top, bottom, ho = padding_amounts(x.shape[1], kh, sh, padding, 0, op, dh)
+    left, right, wo = padding_amounts(x.shape[2], kw, sw, padding, 1, op, dw)
+    return (sh, sw), (dh, dw), ((top, bottom), (left, right)), (ho, wo)
+
+
+def _geometry(x: np.ndarray, w: np.ndarray, strides: Any, padding: Any, dilation_rate: Any,
+              op: str):
     check_nhwc(x, op)
     if w.ndim != 4:
         raise ValueError(f"{op}: kernel must have shape (kh, kw, C_in, C_out); got shape {w.shape}")
@@ -106,11 +135,7 @@ def _geometry(x: np.ndarray, w: np.ndarray, strides: Any, padding: Any, op: str)
         raise ValueError(f"{op}: x has {x.shape[3]} channels (shape {x.shape}, layout N,H,W,C) "
                          f"but the kernel expects {w.shape[2]} (shape {w.shape}, layout "
                          f"kh,kw,C_in,C_out){hint}")
-    sh, sw = as_pair(strides, "strides", op)
-    kh, kw = w.shape[:2]
-    top, bottom, ho = padding_amounts(x.shape[1], kh, sh, padding, 0, op)
-    left, right, wo = padding_amounts(x.shape[2], kw, sw, padding, 1, op)
-    return (sh, sw), ((top, bottom), (left, right)), (ho, wo)
+    return spatial_geometry(x, w.shape[0], w.shape[1], strides, padding, dilation_rate, op)
 
 
 def window_offset(xp: np.ndarray, a: int, b: int, strides: tuple[int, int],
@@ -122,16 +147,17 @@ def window_offset(xp: np.ndarray, a: int, b: int, strides: tuple[int, int],
 
 
 def im2col(xp: np.ndarray, kh: int, kw: int, strides: tuple[int, int], out_hw: tuple[int, int],
-           ones_column: bool = False) -> np.ndarray:
+           ones_column: bool = False, dilation: tuple[int, int] = (1, 1)) -> np.ndarray:
     """Every kh×kw×C patch of a padded NHWC batch as a row of a matrix P.
 
-    P has shape (N·Ho·Wo, kh·kw·C), row (n, i, j) holding xp[n, s_h·i + a, s_w·j + b, c]
-    in (a, b, c) order. With `ones_column`, a last column of ones is appended: then
-    [P 1] @ [W; bᵀ] = P @ W + b, so the bias rides along in the matrix product (the
-    article's z = Wx + b written as z = [W b]·[x; 1]) instead of costing a pass of its own.
+    P has shape (N·Ho·Wo, kh·kw·C), row (n, i, j) holding
+    xp[n, s_h·i + d_h·a, s_w·j + d_w·b, c] in (a, b, c) order (d the dilation). With
+    `ones_column`, a last column of ones is appended: then [P 1] @ [W; bᵀ] = P @ W + b,
+    so the bias rides along in the matrix product (the article's z = Wx + b written as
+    z = [W b]·[x; 1]) instead of costing a pass of its own.
     """
     n, _, _, c = xp.shape
-    (sh, sw), (ho, wo) = strides, out_hw
+    (sh, sw), (dh, dw), (ho, wo) = strides, dilation, out_hw
     k = kh * kw * c
     cols = np.empty((n, ho, wo, k + ones_column), dtype=xp.dtype)
     patches = cols[..., :k].reshape(n, ho, wo, kh, kw, c)  # a view into cols
@@ -142,14 +168,16 @@ def im2col(xp: np.ndarray, kh: int, kw: int, strides: tuple[int, int], out_hw: t
             # channels form a long contiguous run
             s0, s1, s2, s3 = xp.strides
             view = np.lib.stride_tricks.as_strided(
-                xp[s], shape=patches[s].shape, strides=(s0, s1 * sh, s2 * sw, s1, s2, s3),
+                xp[s], shape=patches[s].shape,
+                strides=(s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3),
                 writeable=False)
             np.copyto(patches[s], view)
         else:
             # few channels (e.g. a grayscale image): copy one kernel offset at a time
             for a in range(kh):
                 for b in range(kw):
-                    patches[s, :, :, a, b, :] = window_offset(xp[s], a, b, strides, out_hw)
+                    patches[s, :, :, a, b, :] = window_offset(xp[s], dh * a, dw * b, strides,
+                                                              out_hw)
     over_batch(copy_patches, n, patches.size)
     if ones_column:
         cols[..., k] = 1
@@ -158,31 +186,36 @@ def im2col(xp: np.ndarray, kh: int, kw: int, strides: tuple[int, int], out_hw: t
 
 def scatter_windows(g: np.ndarray, w: np.ndarray, strides: tuple[int, int],
                     pads: tuple[tuple[int, int], tuple[int, int]],
-                    padded_shape: tuple[int, int, int, int], out_hw: tuple[int, int]) -> np.ndarray:
+                    padded_shape: tuple[int, int, int, int], out_hw: tuple[int, int],
+                    dilation: tuple[int, int] = (1, 1)) -> np.ndarray:
     """The adjoint of cross-correlation with respect to its input: every output pixel's
     value sent back through the kernel to the input pixels of its window.
 
     g is (N·Ho·Wo, C_out), rows in (n, i, j) order; w is (kh, kw, C_in, C_out). With x_p
     a zero array of `padded_shape` (N, H_p, W_p, C_in),
 
-        x_p[n, s_h·i + a, s_w·j + b, c] += Σ_o w[a, b, c, o] · g[(n, i, j), o]
+        x_p[n, s_h·i + d_h·a, s_w·j + d_w·b, c] += Σ_o w[a, b, c, o] · g[(n, i, j), o]
 
-    then the padding `pads` ((top, bottom), (left, right)) is cut off. One matrix product
-    per kernel offset (a, b), added into the strided slab it came from (col2im without
-    building the big (N·Ho·Wo, kh·kw·C_in) matrix). Pixels no window reaches stay 0.
+    (d the dilation), then the padding `pads` ((top, bottom), (left, right)) is cut off.
+    One matrix product per kernel offset (a, b), added into the strided slab it came
+    from (col2im without building the big (N·Ho·Wo, kh·kw·C_in) matrix). Pixels no
+    window reaches stay 0.
     """
     kh, kw, cin, _ = w.shape
     n, (ho, wo) = padded_shape[0], out_hw
     (top, bottom), (left, right) = pads
+    dh, dw = dilation
     xp = np.zeros(padded_shape, dtype=np.result_type(g.dtype, w.dtype))
     for a in range(kh):
         for b in range(kw):
-            window_offset(xp, a, b, strides, out_hw)[...] += (g @ w[a, b].T).reshape(n, ho, wo, cin)
+            window_offset(xp, dh * a, dw * b, strides, out_hw)[...] += \
+                (g @ w[a, b].T).reshape(n, ho, wo, cin)
     return xp[:, top:xp.shape[1] - bottom, left:xp.shape[2] - right, :]
 
 
 class Correlate2D(Function):
-    """Cross-correlation y[n,i,j,o] = Σ_{a,b,c} w[a,b,c,o] · x_p[n, s·i+a, s·j+b, c] (+ bias).
+    """Cross-correlation y[n,i,j,o] = Σ_{a,b,c} w[a,b,c,o] · x_p[n, s·i+d·a, s·j+d·b, c]
+    (+ bias), d the dilation (1: the plain correlation).
 
     Forward: one matrix product of the patches P (N·Ho·Wo, kh·kw·C_in), with a column of
     ones when there is a bias, and the kernel W (kh·kw·C_in, C_out) with the bias as a
@@ -191,8 +224,9 @@ class Correlate2D(Function):
     out of the same product), and dx gets, from every kernel offset (a, b), G · w[a, b]ᵀ
     added where that offset's pixels came from (the padding is cut off at the end).
     """
-    def forward(self, x, w, b=None, strides=1, padding="valid", op="correlate2d"):
-        self.strides, pads, out_hw = _geometry(x, w, strides, padding, op)
+    def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1, op="correlate2d"):
+        self.strides, self.dilation, pads, out_hw = _geometry(x, w, strides, padding,
+                                                              dilation_rate, op)
         if b is not None and b.shape != (w.shape[3],):
             raise ValueError(f"{op}: bias must have shape ({w.shape[3]},) (one per output "
                              f"channel); got shape {b.shape}")
@@ -200,7 +234,8 @@ class Correlate2D(Function):
         xp = np.pad(x, ((0, 0), *pads, (0, 0))) if any(map(any, pads)) else x
         self.padded_shape = xp.shape
         kh, kw, cin, cout = w.shape
-        self.cols = im2col(xp, kh, kw, self.strides, out_hw, ones_column=self.has_bias)
+        self.cols = im2col(xp, kh, kw, self.strides, out_hw, ones_column=self.has_bias,
+                           dilation=self.dilation)
         weights = w.reshape(-1, cout)
         if self.has_bias:
             weights = np.concatenate([weights, b[None, :].astype(w.dtype)])
@@ -216,16 +251,17 @@ class Correlate2D(Function):
             dw = dwb[:kh * kw * cin].reshape(self.w.shape)
             db = dwb[-1] if self.has_bias else None
         if self.needs_grad[0]:
-            dx = scatter_windows(g, self.w, self.strides, self.pads, self.padded_shape, (ho, wo))
+            dx = scatter_windows(g, self.w, self.strides, self.pads, self.padded_shape, (ho, wo),
+                                 self.dilation)
         return (dx, dw, db) if self.has_bias else (dx, dw)
 
 
 class Conv2D(Function):
     """True convolution (the article's formula): correlation with the kernel flipped,
     conv2d(x, w) = correlate2d(x, w[::-1, ::-1]); the kernel gradient is flipped back."""
-    def forward(self, x, w, b=None, strides=1, padding="valid"):
+    def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1):
         self.corr = Correlate2D()
-        return self.corr.forward(x, w[::-1, ::-1], b, strides, padding, op="conv2d")
+        return self.corr.forward(x, w[::-1, ::-1], b, strides, padding, dilation_rate, op="conv2d")
 
     def backward(self, grad):
         self.corr.needs_grad = self.needs_grad
@@ -382,7 +418,8 @@ def _inputs(x: Any, w: Any, b: Any, op: str, arg: str = "x") -> tuple:
     return x, w, b if isinstance(b, Tensor) else Tensor(to_array(b, op, "bias b"))
 
 
-def conv2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = "valid") -> Tensor:
+def conv2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = "valid",
+           dilation_rate: Any = 1) -> Tensor:
     """True 2-D convolution, the article's y(x,y) = Σ_{x'}Σ_{y'} w(x',y')·x(x-x', y-y').
 
     Args:
@@ -391,24 +428,30 @@ def conv2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = "vali
         b: optional (C_out,) bias, added to every output pixel.
         strides: int or (s_h, s_w).
         padding: 'valid', 'same', an int or a pair (p_h, p_w).
+        dilation_rate: int or (d_h, d_w): kernel taps d pixels apart (Keras' meaning),
+            y(x,y) = Σ_{x'}Σ_{y'} w(x',y')·x(x - d·x', y - d·y').
     Returns:
-        (N, H_out, W_out, C_out) with H_out = floor((H + pads - kh) / s_h) + 1
-        (ceil(H / s_h) for 'same').
+        (N, H_out, W_out, C_out) with H_out = floor((H + pads - k_eff) / s_h) + 1,
+        k_eff = d_h·(kh - 1) + 1 (ceil(H / s_h) for 'same').
 
-    Equals `correlate2d(x, w[::-1, ::-1], b, strides, padding)`: Keras and PyTorch
-    "convolution" is correlate2d, not this.
+    Equals `correlate2d(x, w[::-1, ::-1], b, strides, padding, dilation_rate)`: Keras and
+    PyTorch "convolution" is correlate2d, not this.
     """
-    return Conv2D.apply(*_inputs(x, w, b, "conv2d"), strides=strides, padding=padding)
+    return Conv2D.apply(*_inputs(x, w, b, "conv2d"), strides=strides, padding=padding,
+                        dilation_rate=dilation_rate)
 
 
-def correlate2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = "valid") -> Tensor:
+def correlate2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = "valid",
+                dilation_rate: Any = 1) -> Tensor:
     """2-D cross-correlation, what Keras' Conv2D and torch.nn.functional.conv2d compute:
-    y[n,i,j,o] = Σ_{a,b,c} w[a,b,c,o] · x_p[n, s_h·i+a, s_w·j+b, c] + b[o].
+    y[n,i,j,o] = Σ_{a,b,c} w[a,b,c,o] · x_p[n, s_h·i + d_h·a, s_w·j + d_w·b, c] + b[o]
+    (d = dilation_rate, 1 by default).
 
     Same arguments, shapes and padding rules as `conv2d`; it equals
     `conv2d(x, w[::-1, ::-1], ...)` (the kernel flipped along both spatial axes).
     """
-    return Correlate2D.apply(*_inputs(x, w, b, "correlate2d"), strides=strides, padding=padding)
+    return Correlate2D.apply(*_inputs(x, w, b, "correlate2d"), strides=strides, padding=padding,
+                             dilation_rate=dilation_rate)
 
 
 def conv2d_transpose(y: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = "valid",

@@ -3,7 +3,12 @@
 Where each piece of the article lives:
 
 * convolution, section 3.1.4's y(x,y) = ΣΣ w(x',y')·x(x-x', y-y'):  `conv2d`
-  (and `correlate2d`, the kernel-flipped variant that Keras and PyTorch use);
+  (and `correlate2d`, the kernel-flipped variant that Keras and PyTorch use), both with
+  Keras' `dilation_rate` (taps d apart: x(x - d·x', y - d·y')), in tinydl/conv.py;
+* depthwise convolution (each channel with kernels of its own; with a 1×1 conv2d after
+  it, a separable convolution):  `depthwise_conv2d`, in tinydl/depthwise.py;
+* upsampling (nearest or bilinear, Keras' UpSampling2D) and constant padding of the
+  spatial axes (Keras' ZeroPadding2D):  `upsampling2d` and `pad2d`, in tinydl/resize.py;
 * transposed convolution, the upsampling of a GAN generator:  `conv2d_transpose`
   (the adjoint of `conv2d`) and `correlate2d_transpose` (Keras' Conv2DTranspose);
 * activations, section 3.1.4 (linear, sigmoid, ReLU, ...):  `tinydl.activations`;
@@ -14,11 +19,13 @@ Where each piece of the article lives:
 """
 from .activations import leaky_relu, linear, log_softmax, relu, sigmoid, softmax, tanh
 from .conv import conv2d, conv2d_transpose, correlate2d, correlate2d_transpose
+from .depthwise import depthwise_conv2d
 from .dropout import dropout
 from .normalization import batch_norm, batch_norm_inference
 from .ops import (abs, add, clip, concatenate, div, exp, flatten, getitem, log, matmul, max,
                   mean, mul, neg, pow, reshape, sqrt, stack, sub, sum, transpose)
 from .pooling import avg_pool2d, max_pool2d
+from .resize import pad2d, upsampling2d
 
 #: Every public differentiable op. tests/test_op_coverage.py fails when one of them has
 #: no gradient property test (a test function named ``test_grad_<name>``).
@@ -27,7 +34,8 @@ DIFFERENTIABLE_OPS = (
     "sum", "mean", "max", "reshape", "transpose", "getitem", "concatenate", "stack", "flatten",
     "exp", "log", "sqrt", "abs", "clip",
     "linear", "sigmoid", "relu", "tanh", "leaky_relu", "softmax", "log_softmax",
-    "conv2d", "correlate2d", "conv2d_transpose", "correlate2d_transpose",
+    "conv2d", "correlate2d", "conv2d_transpose", "correlate2d_transpose", "depthwise_conv2d",
+    "upsampling2d", "pad2d",
     "max_pool2d", "avg_pool2d", "dropout",
     "batch_norm", "batch_norm_inference",
 )

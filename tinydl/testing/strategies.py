@@ -96,7 +96,7 @@ def broadcastable_pairs(draw: Any, max_dims: int = 3, max_side: int = 3) -> tupl
 @dataclass(frozen=True)
 class ConvGeometry:
     """One convolution / pooling problem that fits: x is (n, h, w, c_in), the window
-    (kh, kw), the kernel (kh, kw, c_in, c_out)."""
+    (kh, kw), the kernel (kh, kw, c_in, c_out); `dilation` an int or a pair (1: none)."""
     n: int
     h: int
     w: int
@@ -106,6 +106,7 @@ class ConvGeometry:
     kw: int
     strides: Any
     padding: Any
+    dilation: Any = 1
 
     @property
     def x_shape(self) -> tuple[int, int, int, int]:
@@ -116,28 +117,58 @@ class ConvGeometry:
         return (self.kh, self.kw, self.c_in, self.c_out)
 
 
+def _pad(padding: Any, axis: int) -> int:
+    """The padding on each side along `axis` of an int or pair padding (0 for 'valid')."""
+    if padding == "valid":
+        return 0
+    return padding if isinstance(padding, int) else padding[axis]
+
+
 def _fits(size: int, k: int, padding: Any, axis: int) -> bool:
-    if padding == "same":
-        return True
-    pad = 0 if padding == "valid" else (padding if isinstance(padding, int) else padding[axis])
-    return size + 2 * pad >= k
+    return padding == "same" or size + 2 * _pad(padding, axis) >= k
+
+
+def _min_size(span: int, padding: Any, axis: int) -> int:
+    """The smallest image a window of `span` pixels fits with this padding."""
+    return 1 if padding == "same" else max(1, span - 2 * _pad(padding, axis))
+
+
+def _dilation(draw: Any, k: int, max_size: int, padding: Any, axis: int, max_dilation: int) -> int:
+    """A dilation d ≤ max_dilation whose window d·(k-1)+1 still fits some image of at
+    most max_size pixels with this padding."""
+    if k > 1 and padding != "same":
+        room = max_size + 2 * _pad(padding, axis)
+        max_dilation = max(1, min(max_dilation, (room - 1) // (k - 1)))
+    return draw(st.integers(1, max_dilation))
 
 
 @st.composite
 def conv_geometries(draw: Any, max_batch: int = 2, max_size: int = 7, max_channels: int = 3,
-                    max_kernel: int = 4, max_stride: int = 3) -> ConvGeometry:
+                    max_kernel: int = 4, max_stride: int = 3,
+                    max_dilation: int = 1) -> ConvGeometry:
     """Batch, image size, channels, kernel size, strides and padding that fit together:
     'valid', 'same', an int or a pair of paddings, square or rectangular kernels and
-    strides given as an int or a pair."""
+    strides given as an int or a pair. With max_dilation > 1 also a dilation (an int or
+    a pair, together with any strides), the image large enough for the dilated kernel
+    d·(k-1)+1."""
     kh, kw = draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel))
     padding = draw(st.one_of(st.sampled_from(["valid", "same"]), st.integers(0, 2),
                              st.tuples(st.integers(0, 2), st.integers(0, 2))))
-    h = draw(st.integers(1, max_size).filter(lambda s: _fits(s, kh, padding, 0)))
-    w = draw(st.integers(1, max_size).filter(lambda s: _fits(s, kw, padding, 1)))
+    if max_dilation > 1:
+        dh = _dilation(draw, kh, max_size, padding, 0, max_dilation)
+        dw = _dilation(draw, kw, max_size, padding, 1, max_dilation)
+        dilation: Any = draw(st.sampled_from([dh, (dh, dh)])) if dh == dw else (dh, dw)
+        # draw the sizes the dilated window fits directly (a filter would reject too often)
+        h = draw(st.integers(_min_size(dh * (kh - 1) + 1, padding, 0), max_size))
+        w = draw(st.integers(_min_size(dw * (kw - 1) + 1, padding, 1), max_size))
+    else:
+        dilation = 1
+        h = draw(st.integers(1, max_size).filter(lambda s: _fits(s, kh, padding, 0)))
+        w = draw(st.integers(1, max_size).filter(lambda s: _fits(s, kw, padding, 1)))
     strides = draw(st.one_of(st.integers(1, max_stride),
                              st.tuples(st.integers(1, max_stride), st.integers(1, max_stride))))
     return ConvGeometry(draw(st.integers(1, max_batch)), h, w, draw(st.integers(1, max_channels)),
-                        draw(st.integers(1, max_channels)), kh, kw, strides, padding)
+                        draw(st.integers(1, max_channels)), kh, kw, strides, padding, dilation)
 
 
 @st.composite

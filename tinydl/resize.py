@@ -1,0 +1,147 @@
+"""Resizing the spatial axes of an NHWC batch: upsampling and padding.
+
+`upsampling2d` enlarges each image by integer factors (s_h, s_w), as Keras' UpSampling2D
+(the fixed, weight-free upsampling of a generator or a U-Net decoder):
+
+* 'nearest' repeats each pixel s_h×s_w times: y[n, i, j, c] = x[n, ⌊i/s_h⌋, ⌊j/s_w⌋, c].
+  Backward: every input pixel receives the sum of the gradient over its s_h×s_w block.
+* 'bilinear' interpolates as tf.image.resize does for Keras 3 (half-pixel centres,
+  align_corners=False, no antialiasing; also torch.nn.functional.interpolate(
+  mode='bilinear', align_corners=False)). Output row i reads the source position
+
+      u = (i + 0.5)/s_h - 0.5,   clamped to [0, H-1],
+
+  mixing rows ⌊u⌋ and ⌊u⌋+1 (the last row at the border) with weights 1 - (u - ⌊u⌋) and
+  u - ⌊u⌋; columns alike. The map is linear and acts on rows and columns separately, so
+  it is two small matrices, A_h (H·s_h × H) and A_w (W·s_w × W), each row holding the
+  two weights:  y[n] = A_h · x[n] · A_wᵀ per channel. Backward: dx[n] = A_hᵀ · dy[n] · A_w.
+
+`pad2d` surrounds each image with a border of a constant (Keras' ZeroPadding2D for the
+value 0); its backward cuts the border off the gradient. Cropping needs no op of its
+own: slicing (`x[:, t:H-b, l:W-r, :]`) already has a gradient.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .autograd import Function, Tensor, to_array
+from .conv import as_pair, check_nhwc
+
+INTERPOLATIONS = ("nearest", "bilinear")
+
+
+def interpolation_matrix(length: int, scale: int) -> np.ndarray:
+    """A (length·scale, length) float64 matrix A with A @ v = v resized bilinearly by `scale`
+    (half-pixel centres, the source position clamped to [0, length-1]).
+
+    Row i holds 1 - f at column ⌊u⌋ and f at column min(⌊u⌋ + 1, length - 1), where
+    u = clip((i + 0.5)/scale - 0.5, 0, length - 1) and f = u - ⌊u⌋; each row sums to 1.
+    """
+    rows = np.arange(length * scale)
+    u = np.clip((rows + 0.5) / scale - 0.5, 0.0, length - 1.0)
+    lo = np.floor(u).astype(np.intp)
+    hi = np.minimum(lo + 1, length - 1)
+    frac = u - lo
+    a = np.zeros((length * scale, length))
+    np.add.at(a, (rows, lo), 1.0 - frac)   # add, not assign: lo == hi at the last row
+    np.add.at(a, (rows, hi), frac)
+    return a
+
+
+class UpSampling2D(Function):
+    """Nearest-neighbour or bilinear upsampling by integer factors (see the module)."""
+    def forward(self, x, size=(2, 2), interpolation="nearest"):
+        op = "upsampling2d"
+        check_nhwc(x, op)
+        self.size = as_pair(size, "size", op)
+        if interpolation not in INTERPOLATIONS:
+            raise ValueError(f"upsampling2d: interpolation must be one of {INTERPOLATIONS}, got "
+                             f"{interpolation!r}")
+        self.interpolation, self.x_shape = interpolation, x.shape
+        n, h, w, c = x.shape
+        sh, sw = self.size
+        if interpolation == "nearest":
+            # a broadcast view (n, h, sh, w, sw, c) of x: one copy, by reshape
+            return np.broadcast_to(x[:, :, None, :, None, :], (n, h, sh, w, sw, c)).reshape(
+                n, h * sh, w * sw, c)
+        self.a_h = interpolation_matrix(h, sh).astype(x.dtype)
+        self.a_w = interpolation_matrix(w, sw).astype(x.dtype)
+        rows = self.a_h @ x.reshape(n, h, w * c)                          # (n, H_out, w·c)
+        return (self.a_w @ rows.reshape(n * h * sh, w, c)).reshape(n, h * sh, w * sw, c)
+
+    def backward(self, grad):
+        n, h, w, c = self.x_shape
+        sh, sw = self.size
+        if self.interpolation == "nearest":
+            return grad.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4))
+        cols = self.a_w.T @ grad.reshape(n * h * sh, w * sw, c)           # (n·H_out, w, c)
+        return (self.a_h.T @ cols.reshape(n, h * sh, w * c)).reshape(n, h, w, c)
+
+
+def padding_pairs(padding: Any, op: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Keras' ZeroPadding2D padding -> ((top, bottom), (left, right)): an int p (p on every
+    side), a pair (p_h, p_w) (symmetric), or a pair of pairs; all non-negative ints."""
+    def is_count(v: Any) -> bool:
+        return isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 0
+
+    if is_count(padding):
+        return (int(padding),) * 2, (int(padding),) * 2
+    if isinstance(padding, tuple | list) and len(padding) == 2:
+        if all(is_count(p) for p in padding):
+            return (int(padding[0]),) * 2, (int(padding[1]),) * 2
+        if all(isinstance(p, tuple | list) and len(p) == 2 and all(map(is_count, p))
+               for p in padding):
+            (t, b), (l, r) = padding
+            return (int(t), int(b)), (int(l), int(r))
+    raise ValueError(f"{op}: padding must be a non-negative int, a pair (p_h, p_w) or a pair of "
+                     f"pairs ((top, bottom), (left, right)); got {padding!r}")
+
+
+class Pad2D(Function):
+    """x_p[n, top + r, left + t, c] = x[n, r, t, c], `value` elsewhere. Backward: the
+    gradient with the border cut off."""
+    def forward(self, x, padding=(1, 1), value=0.0):
+        op = "pad2d"
+        check_nhwc(x, op)
+        self.pads = padding_pairs(padding, op)
+        if not isinstance(value, int | float | np.integer | np.floating) or isinstance(value, bool):
+            raise TypeError(f"pad2d: value must be a real number, got {type(value).__name__}")
+        return np.pad(x, ((0, 0), *self.pads, (0, 0)), constant_values=value)
+
+    def backward(self, grad):
+        (top, bottom), (left, right) = self.pads
+        return grad[:, top:grad.shape[1] - bottom, left:grad.shape[2] - right, :]
+
+
+def _input(x: Any, op: str) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(to_array(x, op, "x"))
+
+
+def upsampling2d(x: Any, size: Any = (2, 2), interpolation: str = "nearest") -> Tensor:
+    """Upsample an (N, H, W, C) batch by integer factors: (N, H·s_h, W·s_w, C).
+
+    Args:
+        x: (N, H, W, C) batch, channels last.
+        size: int or (s_h, s_w), each ≥ 1.
+        interpolation: 'nearest' (each pixel repeated s_h×s_w times, Keras' default) or
+            'bilinear' (tf.image.resize's half-pixel bilinear interpolation, Keras 3's
+            UpSampling2D(interpolation='bilinear')): see the module docstring for the
+            formula.
+    """
+    return UpSampling2D.apply(_input(x, "upsampling2d"), size=size, interpolation=interpolation)
+
+
+def pad2d(x: Any, padding: Any = (1, 1), value: float = 0.0) -> Tensor:
+    """Pad the spatial axes of an (N, H, W, C) batch with a constant (Keras' ZeroPadding2D
+    for value 0): out (N, top + H + bottom, left + W + right, C),
+    out[n, top + r, left + t, c] = x[n, r, t, c], `value` elsewhere.
+
+    Args:
+        x: (N, H, W, C) batch, channels last.
+        padding: an int p (p on every side), a pair (p_h, p_w) (p_h rows at the top and
+            at the bottom, p_w columns left and right), or ((top, bottom), (left, right)).
+        value: the constant of the border (not differentiated).
+    """
+    return Pad2D.apply(_input(x, "pad2d"), padding=padding, value=value)
