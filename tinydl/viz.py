@@ -365,7 +365,7 @@ def layered_layout(nodes: Mapping[str, str], edges: Sequence[tuple[str, str]]) -
 
     heights = [max((size[n][1] for n in row if n in size), default=LINE_HEIGHT) for row in order]
     tops = np.concatenate([[0.0], np.cumsum(np.array(heights) + GAP_Y)])
-    y = {n: MARGIN + tops[k] + heights[k] / 2 for k, row in enumerate(order) for n in row}
+    y = {n: float(MARGIN + tops[k] + heights[k] / 2) for k, row in enumerate(order) for n in row}
     left = min((x[n] - widths[n] / 2 for n in x), default=0.0)
     right = max((x[n] + widths[n] / 2 for n in x), default=0.0)
     x = {n: xi - left + MARGIN for n, xi in x.items()}
