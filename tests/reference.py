@@ -126,3 +126,15 @@ def conv2d_transpose_loops(y, w, b=None, strides=1, padding="valid", output_padd
                                     w[a, bb, c, o] * y[s, i, j, o]
     x = xp[:, top:top + out_h, left:left + out_w, :]
     return x if b is None else x + b
+
+
+def average_ranks_loops(values) -> np.ndarray:
+    """Ranks 1..n, ties sharing the mean of their ranks: literally 1 + (number of smaller
+    values) + (number of other equal values) / 2, one element at a time."""
+    a = list(np.ravel(values))
+    ranks = np.empty(len(a))
+    for i, v in enumerate(a):
+        smaller = sum(1 for w in a if w < v)
+        equal_others = sum(1 for w in a if w == v) - 1
+        ranks[i] = 1 + smaller + equal_others / 2
+    return ranks
