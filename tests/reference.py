@@ -186,3 +186,15 @@ def bilinear_loops(x, size):
             y[:, i, j, :] = ((1 - fr) * (1 - fq) * x[:, r0, q0, :] + (1 - fr) * fq * x[:, r0, q1, :]
                              + fr * (1 - fq) * x[:, r1, q0, :] + fr * fq * x[:, r1, q1, :])
     return y
+
+
+def average_ranks_loops(values) -> np.ndarray:
+    """Ranks 1..n, ties sharing the mean of their ranks: literally 1 + (number of smaller
+    values) + (number of other equal values) / 2, one element at a time."""
+    a = list(np.ravel(values))
+    ranks = np.empty(len(a))
+    for i, v in enumerate(a):
+        smaller = sum(1 for w in a if w < v)
+        equal_others = sum(1 for w in a if w == v) - 1
+        ranks[i] = 1 + smaller + equal_others / 2
+    return ranks
