@@ -107,9 +107,8 @@ class Conv2D(Layer):
             self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
-        dilated = {"dilation_rate": self.dilation_rate} if self.dilation_rate != (1, 1) else {}
         self.pre_activation = F.conv2d(x, self.kernel, self.bias, self.strides, self.padding,
-                                       **dilated)
+                                       self.dilation_rate)
         return self.activation(self.pre_activation)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
