@@ -466,6 +466,58 @@ def generator_loss(fake_logits: Any, kind: str = "non_saturating") -> Tensor:
     return binary_crossentropy(np.ones(fake_logits.shape), fake_logits, from_logits=True)
 
 
+# -- several losses trained together ------------------------------------------------------
+
+class CombinedLoss:
+    """L = Σ_k w_k · L_k(y_true, y_pred): several losses on one output, e.g. the per-pixel
+    cross-entropy plus a Dice term for segmentation:
+
+        loss = combine({"sparse_categorical_crossentropy": 1.0,
+                        functools.partial(dice, ignore_classes=[10]): 1.0})
+        model.compile("adam", loss=loss)
+
+    `from_logits` and `sample_weight` are passed to every term, so a model whose output is
+    a softmax trains the sum from its logits when every term can (the cross-entropies and
+    Dice can).
+    """
+
+    def __init__(self, terms: dict[Any, float]) -> None:
+        if not isinstance(terms, dict) or len(terms) < 1:
+            raise ValueError(f"combine: expected a dict {{loss: weight}} with at least one "
+                             f"loss, got {terms!r}")
+        self.terms = []
+        for loss, weight in terms.items():
+            if not (isinstance(weight, int | float) and np.isfinite(weight) and weight >= 0):
+                raise ValueError(f"combine: the weight of {loss!r} must be a number >= 0, got "
+                                 f"{weight!r}")
+            self.terms.append((get(loss), float(weight)))
+        self.__name__ = " + ".join(getattr(base_function(fn), "__name__", "loss")
+                                   for fn, _ in self.terms)
+
+    def __call__(self, y_true: Any, y_pred: Any, **kwargs: Any) -> Tensor:
+        total = None
+        for fn, weight in self.terms:
+            value = fn(y_true, y_pred, **kwargs)
+            value = value if weight == 1.0 else value * weight
+            total = value if total is None else total + value
+        return total
+
+    def __repr__(self) -> str:
+        return f"<CombinedLoss {self.__name__}>"
+
+
+def combine(terms: dict[Any, float]) -> CombinedLoss:
+    """Σ_k w_k · L_k as one loss for `compile`: terms is {loss or its name: weight}."""
+    return CombinedLoss(terms)
+
+
+def base_function(loss: Any) -> Any:
+    """The loss function behind a functools.partial (itself otherwise)."""
+    while hasattr(loss, "func") and hasattr(loss, "keywords"):
+        loss = loss.func
+    return loss
+
+
 #: Losses by their Keras names (`model.compile(loss='mse')`).
 LOSSES: dict[str, Callable[..., Tensor]] = {
     "mse": mse, "mean_squared_error": mse,

@@ -38,12 +38,22 @@ from ..autograd import Tensor, no_grad
 from ..callbacks import Callback, History, Progbar, ProgbarLogger
 
 
-def _loss_named(name: str) -> Any:
-    return getattr(losses, name, None)
-
-
 #: Built-in losses that need y_true and y_pred of the same shape.
 _SAME_SHAPE_LOSSES = (losses.mse, losses.binary_crossentropy, losses.categorical_crossentropy)
+#: Losses that take a softmax output's logits with from_logits=True.
+_SOFTMAX_LOSSES = (losses.categorical_crossentropy, losses.sparse_categorical_crossentropy,
+                   losses.dice)
+
+
+def _terms(loss: Any) -> list[Any]:
+    """The loss functions inside `loss` (a combined loss's terms), partials unwrapped."""
+    inner = [fn for fn, _ in loss.terms] if isinstance(loss, losses.CombinedLoss) else [loss]
+    return [losses.base_function(fn) for fn in inner]
+
+
+def _takes_labels(loss: Any) -> bool:
+    """True for losses that take integer class labels (sparse cross-entropy)."""
+    return losses.sparse_categorical_crossentropy in _terms(loss)
 
 
 def _is_stateful(metric: Any) -> bool:
@@ -145,8 +155,8 @@ class Trainer:
             if fn is metrics_module.accuracy:
                 if loss is losses.binary_crossentropy:
                     fn = metrics_module.binary_accuracy   # multi-label sigmoid outputs, as Keras
-                elif loss is _loss_named("sparse_categorical_crossentropy"):
-                    fn = getattr(metrics_module, "sparse_categorical_accuracy", fn)
+                elif _takes_labels(loss):
+                    fn = metrics_module.sparse_categorical_accuracy
         return (f"{output}_{key}" if output else key), fn
 
     def _require_compiled(self, what: str) -> None:
@@ -160,11 +170,9 @@ class Trainer:
         if not self._output_losses:
             return False
         act = _final_activation(self._output_layer(k))
-        loss = self._output_losses[k]
-        softmax_losses = (losses.categorical_crossentropy,
-                          _loss_named("sparse_categorical_crossentropy"))
-        return ((loss in softmax_losses and act is activations.softmax)
-                or (loss is losses.binary_crossentropy and act is activations.sigmoid))
+        terms = _terms(self._output_losses[k])
+        return ((act is activations.softmax and all(t in _SOFTMAX_LOSSES for t in terms))
+                or (act is activations.sigmoid and terms == [losses.binary_crossentropy]))
 
     # -- one batch: loss and metrics ---------------------------------------------------
     def _batch_loss(self, ys: list[np.ndarray], outs: list[Tensor], xs: list[np.ndarray],
@@ -329,7 +337,7 @@ class Trainer:
     def _check_target(self, y: np.ndarray, k: int, label: str, what: str) -> np.ndarray:
         out_shape = self._output_shapes()[k]
         expected, loss = out_shape[1:], self._output_losses[k]
-        if loss is _loss_named("sparse_categorical_crossentropy"):
+        if _takes_labels(loss):
             labels = expected[:-1]
             if y.shape[1:] == (*labels, 1):
                 return y.reshape(y.shape[:-1])
@@ -386,7 +394,7 @@ class Trainer:
                 and v >= 0 for c, v in class_weight.items()):
             raise ValueError(f"{self.name}.{what}: class_weight must be a dict "
                              f"{{class index: weight >= 0}}, got {class_weight!r}")
-        sparse = self._output_losses[k] is _loss_named("sparse_categorical_crossentropy")
+        sparse = _takes_labels(self._output_losses[k])
         labels = y if sparse or y.shape[1:] in ((), (1,)) else y.argmax(axis=-1)
         labels = labels.reshape(labels.shape[:-1]) if labels.shape[1:] == (1,) else labels
         labels = labels.astype(np.int64)
