@@ -88,19 +88,20 @@ def paste_back(scenes: ms.Scenes, images: np.ndarray, labels: np.ndarray):
 
 def test_mask_rule_hand_made():
     """Two 2x3 patches overlapping in one column: stroke means > 127, the brighter stroke owns
-    an overlap pixel, a tie goes to the later digit, a faint pixel never labels, edges clip."""
-    a = np.array([[200, 127, 90],
-                  [128, 255, 140]], np.uint8)
+    an overlap pixel (earlier or later), a tie goes to the later digit, a faint pixel never
+    labels, and what falls off the canvas is cut off."""
+    a = np.array([[99, 127, 200],
+                  [99, 128, 255]], np.uint8)
     b = np.array([[130, 0, 0],
-                  [255, 0, 0]], np.uint8)
+                  [255, 200, 0]], np.uint8)
     patches = np.zeros((1, 2, 2, 3), np.uint8)
     patches[0, 0], patches[0, 1] = a, b
     x, y = ms.compose(patches, np.array([[4, 9]]), np.array([[0, 0]]), np.array([[-1, 1]]),
                       np.ones((1, 2), bool), height=3, width=4)
-    # a sits at columns -1..1 (its first column is cut off), b at columns 1..3.
-    np.testing.assert_array_equal(x[0] * 255, [[127, 130, 0, 0], [255, 255, 0, 0], [0, 0, 0, 0]])
-    np.testing.assert_array_equal(y[0], [[10, 9, 10, 10],   # 127 is not stroke; 130 > 90: b
-                                         [4, 9, 10, 10],    # 255 = 255 tie at (1, 1): the later b
+    # a sits at columns -1..1 (its first column, the 99s, is cut off), b at columns 1..3.
+    np.testing.assert_array_equal(x[0] * 255, [[127, 200, 0, 0], [128, 255, 200, 0], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(y[0], [[10, 4, 10, 10],  # 127 is not stroke; a's 200 > b's 130
+                                         [4, 9, 9, 10],    # 128 is; a 255 = 255 tie: the later b
                                          [10, 10, 10, 10]])
     assert x.dtype == np.float32 and y.dtype == np.uint8
 
