@@ -61,7 +61,8 @@ def _components(mask: np.ndarray, fg: np.ndarray, offsets: list[tuple[int, int]]
         padded[:, r:r + h, r:r + w] = mask
         flat_mask = padded.reshape(-1)
         pixel_values = flat_mask[pixels]
-    ends_a, ends_b = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]  # links, as positions in `pixels`
+    # Links between pixels, as positions in `pixels` (one empty pair, for when there are none).
+    ends_a, ends_b = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for dy, dx in offsets:
         q = pixels + (dy * wp + dx)
         joined = flat_fg[q]

@@ -28,7 +28,8 @@ Rules (all integer arithmetic on the uint8 MNIST pixels, so the result is exact)
                 canvas. Two boxes of a scene may touch or overlap a little: their intersection
                 covers at most MAX_OVERLAP = 15% of the smaller box's area (no nesting). A position
                 that breaks this is drawn again, up to MAX_TRIES times; a digit that still does
-                not fit is left out (never the first: an empty canvas always takes it).
+                not fit is left out (never the first: an empty canvas always takes it; with the
+                defaults no digit of 6,000 + 1,000 scenes was left out).
     order       a scene's digits are listed left to right by the x of their box centre
                 (left + right); ties by the y of the centre, then by pasting order.
 
@@ -36,8 +37,14 @@ Train scenes take digits only from MNIST's training set, test scenes only from i
 (`Scenes.source` records the index of every digit in its set). One seed gives the same scenes bit
 for bit on every machine: NumPy's PCG64 generator with its draws in a fixed order (scene digit
 counts, digit indices, then positions slot by slot), and no floating-point arithmetic before the
-final division by 255. Generation is vectorised: a loop over digit slots and placement retries,
-never over scenes or pixels.
+final division by 255 (tests/test_mnist_scenes.py pins a checksum of generated scenes).
+Generation is vectorised: a loop over digit slots and placement retries, never over scenes or
+pixels. Measured with the defaults (6,000 + 1,000 scenes) on a 2-core machine: about 0.5 s of
+generation after about 0.4 s of reading MNIST; digit strokes cover 3.9% of the pixels (a model
+that predicts background everywhere is 96.1% right per pixel); 1, 2 and 3 digits each in about a
+third of the scenes. Reading the TRUE masks with `tinydl.regions.read_digits` gets 97.9% of the
+test scenes exactly right (98.1% of train); the misses are almost all two digits of one class
+touching or nearly touching (read as one).
 """
 
 from __future__ import annotations
@@ -115,8 +122,9 @@ def compose(patches: np.ndarray, classes: np.ndarray, tops: np.ndarray, lefts: n
     largest among the pasted ones, if that pixel is > STROKE_THRESHOLD (the last such digit on a
     tie), else BACKGROUND.
     """
+    patches, classes = np.asarray(patches, np.uint8), np.asarray(classes)
+    tops, lefts, active = np.asarray(tops), np.asarray(lefts), np.asarray(active, bool)
     n, k, h, w = patches.shape
-    classes = np.asarray(classes)
     # Paste into a canvas padded just enough that no paste needs clipping; 1-D (flat) indices,
     # because gathering and scattering through one index array is several times faster.
     on = np.flatnonzero(active.ravel())
@@ -160,7 +168,8 @@ def _place(rng: np.random.Generator, sizes: np.ndarray, active: np.ndarray, heig
             if waiting.size == 0:
                 break
             cand = rng.integers(0, limit[waiting, slot])  # (m, 2), top then left
-            lo = np.maximum(cand[:, None, :], pos[waiting, :slot])  # intersection with earlier boxes
+            # The intersection with each earlier box of the scene:
+            lo = np.maximum(cand[:, None, :], pos[waiting, :slot])
             hi = np.minimum(cand[:, None, :] + sizes[waiting, slot, None, :],
                             pos[waiting, :slot] + sizes[waiting, :slot])
             inter = np.prod(np.maximum(hi - lo, 0), axis=2)  # (m, slot)
@@ -174,8 +183,9 @@ def _place(rng: np.random.Generator, sizes: np.ndarray, active: np.ndarray, heig
     return pos, active
 
 
-def make_scenes(images: np.ndarray, labels: np.ndarray, n: int, seed: int | np.random.SeedSequence = 0,
-                height: int = HEIGHT, width: int = WIDTH, max_digits: int = 3) -> Scenes:
+def make_scenes(images: np.ndarray, labels: np.ndarray, n: int,
+                seed: int | np.random.SeedSequence = 0, height: int = HEIGHT, width: int = WIDTH,
+                max_digits: int = 3) -> Scenes:
     """Generate n scenes from the digit images (M, h, w) uint8 and their labels (M,) 0..9.
 
     Each scene draws its number of digits uniformly from 1..max_digits and each digit uniformly
@@ -203,8 +213,8 @@ def make_scenes(images: np.ndarray, labels: np.ndarray, n: int, seed: int | np.r
     sizes = boxes[..., 2:] - boxes[..., :2]
     pos, active = _place(rng, sizes, active, height, width)
     patches = images[source]
-    x, y = compose(patches, labels[source], pos[..., 0] - boxes[..., 0], pos[..., 1] - boxes[..., 1],
-                   active, height, width)
+    tops, lefts = pos[..., 0] - boxes[..., 0], pos[..., 1] - boxes[..., 1]  # of the 28x28 images
+    x, y = compose(patches, labels[source], tops, lefts, active, height, width)
     canvas_boxes = np.concatenate([pos, pos + sizes], axis=2)
     # Left to right: sort slots by (inactive last, 2 * centre x, 2 * centre y, slot).
     cx2 = canvas_boxes[..., 1] + canvas_boxes[..., 3]
