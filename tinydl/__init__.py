@@ -15,15 +15,18 @@ And tinydl's own:
     gan                  -- the GAN trainer of section 3.2, checkpoints, sampling, scores
     visualize            -- image grids as PNG, animated GIFs
     io                   -- writing and reading files safely (atomic saves, clear load errors)
+    explain, adversarial -- section 5: attributions (saliency, integrated gradients, ...) and
+                            attacks (FGSM, PGD); viz -- the autograd graph as DOT text or PNG
+    regions              -- connected regions of a label mask (reading segmented scenes)
     set_num_threads, get_num_threads -- one thread setting for tinydl's pool and numpy's BLAS
 """
 from ._allocator import keep_freed_memory
 
 keep_freed_memory()
 
-from . import (activations, backend, callbacks, datasets, functional, gan, initializers, io,
-               layers, losses, metrics, models, normalization, optimizers, preprocessing,
-               regularizers, utils, visualize)
+from . import (activations, adversarial, backend, callbacks, datasets, explain, functional, gan,
+               initializers, io, layers, losses, metrics, models, normalization, optimizers,
+               preprocessing, regions, regularizers, utils, visualize, viz)
 from .autograd import Function, Tensor, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .layers import Input
@@ -33,7 +36,8 @@ from .parallel import get_num_threads, set_num_threads
 __version__ = "0.1.0"
 
 __all__ = ["Sequential", "Model", "Input", "backend", "io", "set_num_threads", "get_num_threads",
-           "Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
-           "GradcheckReport", "functional", "activations", "losses", "optimizers", "initializers",
-           "layers", "models", "metrics", "utils", "callbacks", "datasets", "regularizers",
-           "preprocessing", "normalization", "gan", "visualize"]
+           "explain", "adversarial", "viz", "regions", "Tensor", "Function", "no_grad",
+           "is_grad_enabled", "gradcheck", "GradcheckError", "GradcheckReport", "functional",
+           "activations", "losses", "optimizers", "initializers", "layers", "models", "metrics",
+           "utils", "callbacks", "datasets", "regularizers", "preprocessing", "normalization",
+           "gan", "visualize"]
