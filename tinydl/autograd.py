@@ -61,6 +61,9 @@ def to_array(value: Any, op: str = "Tensor", arg: str = "data", dtype: Any = Non
             raise TypeError(f"{op}: {arg} must be a number, a nested list of numbers or a "
                             f"float array; got {type(value).__name__} ({exc})") from None
     if dtype is not None:
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{op}: {arg} has dtype {arr.dtype} and shape {arr.shape}; expected "
+                            f"real numbers")
         return arr.astype(dtype, copy=False)
     if arr.dtype not in FLOAT_DTYPES:
         hint = " (for uint8 images, divide by 255.0 first)" if arr.dtype == np.uint8 else ""

@@ -41,11 +41,14 @@ def _prepare(name: str, y_true: Any, y_pred: Any,
                          f"{y_pred.shape}; expected the same shape{hint}")
     if categorical and y_pred.ndim == 0:
         raise ValueError(f"{name}: y_pred has shape (); expected (..., num_classes)")
+    if y_pred.size == 0:
+        raise ValueError(f"{name}: y_pred is empty (shape {y_pred.shape}); expected at least "
+                         f"one value")
     for arg, t in (("y_pred", y_pred), ("y_true", y_true)):
-        nans = int(np.isnan(t.data).sum())
-        if nans:
-            raise ValueError(f"{name}: {arg} contains NaN ({nans} of {t.size} values, shape "
-                             f"{t.shape}); expected finite numbers")
+        bad = int(np.size(t.data) - np.isfinite(t.data).sum())
+        if bad:
+            raise ValueError(f"{name}: {arg} contains NaN or inf ({bad} of {t.size} values, "
+                             f"shape {t.shape}); expected finite numbers")
     return y_true, y_pred
 
 
@@ -327,10 +330,10 @@ def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool 
         y_pred = Tensor(to_array(y_pred, name, "y_pred"))
     if y_pred.ndim == 0 or y_pred.shape[-1] == 0:
         raise ValueError(f"{name}: y_pred has shape {y_pred.shape}; expected (..., num_classes)")
-    nans = int(np.isnan(y_pred.data).sum())
-    if nans:
-        raise ValueError(f"{name}: y_pred contains NaN ({nans} of {y_pred.size} values, shape "
-                         f"{y_pred.shape}); expected finite numbers")
+    bad = int(y_pred.size - np.isfinite(y_pred.data).sum())
+    if bad:
+        raise ValueError(f"{name}: y_pred contains NaN or inf ({bad} of {y_pred.size} values, "
+                         f"shape {y_pred.shape}); expected finite numbers")
     if ignore_class is not None and not isinstance(ignore_class, int | np.integer):
         raise TypeError(f"{name}: ignore_class must be an int or None, got {ignore_class!r}")
     positions, k = y_pred.shape[:-1], y_pred.shape[-1]

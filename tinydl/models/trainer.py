@@ -110,6 +110,10 @@ class Trainer:
 
         if isinstance(metrics, str) or callable(metrics) or _is_stateful(metrics):
             metrics = [metrics]
+        if not (metrics is None or isinstance(metrics, list | tuple | dict)):
+            raise TypeError(f"{self.name}.compile: metrics must be a list of metric names or "
+                            f"functions (or one of them, or a dict by output name); got "
+                            f"{metrics!r}")
         if isinstance(metrics, dict):
             per_output = self._per_output("metrics", metrics, names, allow_none=True)
         else:
@@ -173,6 +177,26 @@ class Trainer:
         terms = _terms(self._output_losses[k])
         return ((act is activations.softmax and all(t in _SOFTMAX_LOSSES for t in terms))
                 or (act is activations.sigmoid and terms == [losses.binary_crossentropy]))
+
+    def _check_outputs(self, what: str) -> None:
+        """Refuse a single-unit output that a softmax or a categorical loss makes
+        meaningless: a softmax over 1 unit is always 1, so the loss never changes."""
+        for k, shape in enumerate(self._output_shapes()):
+            if shape[-1] != 1:
+                continue
+            terms = _terms(self._output_losses[k])
+            categorical = [t.__name__ for t in terms if t in (
+                losses.categorical_crossentropy, losses.sparse_categorical_crossentropy)]
+            if _final_activation(self._output_layer(k)) is activations.softmax:
+                raise ValueError(f"{self.name}.{what}: output {self.output_names[k]!r} is a "
+                                 f"softmax over 1 unit, which always outputs 1, so nothing "
+                                 f"can be learned; for two classes use Dense(1, activation='sigmoid') "
+                                 f"with binary_crossentropy, or Dense(2, activation='softmax')")
+            if categorical:
+                raise ValueError(f"{self.name}.{what}: {categorical[0]} over 1 unit (output "
+                                 f"{self.output_names[k]!r}) compares a single class with "
+                                 f"itself; give the output one unit per class, or use sigmoid "
+                                 f"with binary_crossentropy for two classes")
 
     # -- one batch: loss and metrics ---------------------------------------------------
     def _batch_loss(self, ys: list[np.ndarray], outs: list[Tensor], xs: list[np.ndarray],
@@ -439,6 +463,7 @@ class Trainer:
         if len(xs[0]) == 0:
             raise ValueError(f"{self.name}.fit: x is empty (shape {xs[0].shape}); expected "
                              f"samples")
+        self._check_outputs("fit")
         ys = self._check_y(y, len(xs[0]), "fit")
         ws = self._check_weights(sample_weight, class_weight, ys, "fit")
         if not (isinstance(validation_split, int | float) and 0 <= validation_split < 1):
@@ -576,6 +601,7 @@ class Trainer:
         if len(xs[0]) == 0:
             raise ValueError(f"{self.name}.evaluate: x is empty (shape {xs[0].shape}); "
                              f"expected samples")
+        self._check_outputs("evaluate")
         ys = self._check_y(y, len(xs[0]), "evaluate")
         ws = self._check_weights(sample_weight, class_weight, ys, "evaluate")
         bar = Progbar(math.ceil(len(xs[0]) / batch_size), verbose) if verbose else None
