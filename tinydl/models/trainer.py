@@ -427,6 +427,19 @@ class Trainer:
             table[c] = v
         return table[labels]
 
+    def _labelled_data(self, x: Any, y: Any, sample_weight: Any, class_weight: Any,
+                       batch_size: Any, what: str) -> tuple[list[np.ndarray], ...]:
+        """(xs, ys, weights) for fit or evaluate, every check done before any work."""
+        self._require_compiled(what)
+        _check_count(what, "batch_size", batch_size, 1)
+        xs = self._check_x(x, what)
+        if len(xs[0]) == 0:
+            raise ValueError(f"{self.name}.{what}: x is empty (shape {xs[0].shape}); expected "
+                             f"samples")
+        self._check_outputs(what)
+        ys = self._check_y(y, len(xs[0]), what)
+        return xs, ys, self._check_weights(sample_weight, class_weight, ys, what)
+
     # -- training ----------------------------------------------------------------------
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
             verbose: int = 1, callbacks: Sequence[Callback] | None = None,
@@ -455,17 +468,9 @@ class Trainer:
         With kernel regularizers the reported and back-propagated loss is the data loss
         plus the sum of `model.losses` (val_loss includes it too, as in Keras).
         """
-        self._require_compiled("fit")
         batch_size = 32 if batch_size is None else batch_size
-        _check_count("fit", "batch_size", batch_size, 1)
         _check_count("fit", "epochs", epochs, 0)
-        xs = self._check_x(x, "fit")
-        if len(xs[0]) == 0:
-            raise ValueError(f"{self.name}.fit: x is empty (shape {xs[0].shape}); expected "
-                             f"samples")
-        self._check_outputs("fit")
-        ys = self._check_y(y, len(xs[0]), "fit")
-        ws = self._check_weights(sample_weight, class_weight, ys, "fit")
+        xs, ys, ws = self._labelled_data(x, y, sample_weight, class_weight, batch_size, "fit")
         if not (isinstance(validation_split, int | float) and 0 <= validation_split < 1):
             raise ValueError(f"{self.name}.fit: validation_split must be a number in [0, 1), "
                              f"got {validation_split!r}")
@@ -594,16 +599,9 @@ class Trainer:
         """Loss (and metrics) over (x, y) in inference mode: [loss, metric1, ...], or the
         bare loss when there is nothing else to report; a dict with return_dict=True.
         sample_weight and class_weight as in `fit`."""
-        self._require_compiled("evaluate")
         batch_size = 32 if batch_size is None else batch_size
-        _check_count("evaluate", "batch_size", batch_size, 1)
-        xs = self._check_x(x, "evaluate")
-        if len(xs[0]) == 0:
-            raise ValueError(f"{self.name}.evaluate: x is empty (shape {xs[0].shape}); "
-                             f"expected samples")
-        self._check_outputs("evaluate")
-        ys = self._check_y(y, len(xs[0]), "evaluate")
-        ws = self._check_weights(sample_weight, class_weight, ys, "evaluate")
+        xs, ys, ws = self._labelled_data(x, y, sample_weight, class_weight, batch_size,
+                                         "evaluate")
         bar = Progbar(math.ceil(len(xs[0]) / batch_size), verbose) if verbose else None
         values = self._evaluate_arrays(xs, ys, ws, batch_size, bar)
         if return_dict:
