@@ -111,6 +111,10 @@ def test_a_feature_extractor_shares_weights_with_its_parent():
     model.get_layer("conv").bias.data[...] = 0.0
     after = features.predict(x)
     assert not np.allclose(after, before)                  # ...and the extractor sees it
+    both = Model(model.inputs, [model.get_layer("conv").output, model.output])
+    maps, probabilities = both.predict(x)                  # Keras' Grad-CAM recipe
+    np.testing.assert_array_equal(maps, after)
+    np.testing.assert_array_equal(probabilities, model.predict(x))
     features.layers[1].kernel.data[...] = 0.0              # change the extractor...
     np.testing.assert_array_equal(model.get_layer("conv").kernel.data, 0.0)   # ...the parent too
 

@@ -138,6 +138,25 @@ class Model(Trainer, Layer):
     def output_names(self) -> list[str]:
         return [t.name for t in self.outputs]
 
+    @property
+    def input(self) -> Any:
+        """The symbolic input(s), as given to the constructor (Keras' model.input)."""
+        self._require_graph("input")
+        return _restructure(self.inputs, self._input_struct, self.input_names)
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output(s), as given to the constructor: Keras' Grad-CAM recipe
+        builds Model(model.inputs, [model.get_layer(name).output, model.output])."""
+        self._require_graph("output")
+        return _restructure(self.outputs, self._output_struct, self.output_names)
+
+    def _require_graph(self, what: str) -> None:
+        if not self.built:
+            raise AttributeError(f"{self.name} has no {what} yet: it is not built (give the "
+                                 f"first layer an input_shape, start with tinydl.Input, or call "
+                                 f"model.build((None, ...)))")
+
     def _input_shapes(self) -> list[Shape]:
         return [t.shape for t in self.inputs]
 
