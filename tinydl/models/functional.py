@@ -213,8 +213,10 @@ class Model(Trainer, Layer):
         """On data: the outputs (Tensors) for a batch; arrays are checked against the input
         shapes and cast to the model's dtype, Tensors are used as they are (gradients flow
         to them). On symbolic tensors: the model used as a layer of a bigger model."""
-        if is_symbolic(x) or (isinstance(x, dict) and is_symbolic(list(x.values()))):
-            return Layer.__call__(self, list(x.values()) if isinstance(x, dict) else x)
+        if isinstance(x, dict) and is_symbolic(list(x.values())):
+            x = _leaves(x, self._input_struct, self.input_names)   # in the inputs' order
+        if is_symbolic(x):
+            return Layer.__call__(self, x)
         leaves = _leaves(x, self._input_struct if self.built else "single",
                          self.input_names if self.built else ["x"])
         if not all(isinstance(t, Tensor) for t in leaves):
