@@ -33,6 +33,9 @@ from ..gradcheck import gradcheck
 
 #: Examples drawn per hypothesis search (before shrinking a failure).
 MAX_EXAMPLES = 20
+#: Calls of the property allowed for shrinking a failure: bounds a check's time, and
+#: being a count (not a clock) it keeps the same seed giving the same counterexample.
+SHRINK_BUDGET = 200
 
 
 class CheckFailure(AssertionError):
@@ -74,14 +77,13 @@ def as_array(value: Any, what: str) -> np.ndarray:
     """The array inside a Tensor or array-like result; CheckFailure for anything else."""
     if isinstance(value, Tensor):
         return value.data
+    if value is None:
+        raise CheckFailure(f"{what} is None; expected an array (did you forget `return`?)")
     try:
-        out = np.asarray(value, dtype=np.float64)
+        return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise CheckFailure(f"{what} is {type(value).__name__} {value!r:.80}; expected an array "
                            f"of numbers") from None
-    if value is None:
-        raise CheckFailure(f"{what} is None; expected an array (did you forget `return`?)")
-    return out
 
 
 def assert_close(inputs: dict[str, Any], expected: Any, got: Any, what: str = "the output",
@@ -164,27 +166,35 @@ def explain(exc: BaseException, filename: str | None) -> str:
 # -- searching for the smallest counterexample ----------------------------------------------
 
 def for_all(student: ModuleType, strategy: SearchStrategy, prop: Callable[[Any], None],
-            seed: int, max_examples: int = MAX_EXAMPLES) -> None:
+            seed: int, max_examples: int | None = None) -> None:
     """Run `prop` on examples drawn from `strategy`; if one fails, raise the CheckFailure
     of the smallest failing example hypothesis can shrink to. `student` is the student's
-    module (an unexpected exception is reported with its line in their file).
+    module (an unexpected exception is reported with its line in their file);
+    max_examples defaults to MAX_EXAMPLES.
 
     `prop(example)` raises CheckFailure (or any exception, reported with its line in the
     student's file) when the example fails. NotImplementedError is not a failure: it
     escapes at once (the runner reports "not started" / "still raises ...").
     """
+    smallest: Any = None   # the smallest failing example so far
+    calls_since_failure = 0
+
     def fails(example: Any) -> bool:
+        nonlocal smallest, calls_since_failure
+        if smallest is not None:
+            calls_since_failure += 1
+            if calls_since_failure > SHRINK_BUDGET:
+                raise _Enough()
         try:
             prop(example)
         except NotImplementedError as exc:
             raise _Unfinished(exc) from exc   # stop the search at once, no shrinking
-        except CheckFailure:
-            return True
-        except Exception:  # noqa: BLE001  (the student's bug, reported below)
+        except Exception:  # noqa: BLE001  (CheckFailure, or the student's bug: reported below)
+            smallest = example   # the shrinker only tries examples smaller than the last
             return True
         return False
 
-    config = settings(max_examples=max_examples, database=None, deadline=None,
+    config = settings(max_examples=max_examples or MAX_EXAMPLES, database=None, deadline=None,
                       suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
     try:
         smallest = find(strategy, fails, settings=config, random=random.Random(seed))
@@ -192,6 +202,8 @@ def for_all(student: ModuleType, strategy: SearchStrategy, prop: Callable[[Any],
         return
     except _Unfinished as unfinished:
         raise unfinished.error from None
+    except _Enough:
+        pass
     try:
         prop(smallest)
     except CheckFailure:
@@ -204,6 +216,10 @@ def for_all(student: ModuleType, strategy: SearchStrategy, prop: Callable[[Any],
     raise CheckFailure(f"the check failed only sometimes on the same input (does your code use "
                        f"randomness or keep state between calls?)\n"
                        f"{describe(_as_inputs(smallest))}")
+
+
+class _Enough(BaseException):
+    """Ends hypothesis' shrinking when SHRINK_BUDGET is spent."""
 
 
 class _Unfinished(BaseException):

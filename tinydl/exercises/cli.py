@@ -86,11 +86,15 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--json", metavar="FILE", help="write the gradebook as JSON")
     p.add_argument("--exercises", metavar="A,B", help="grade only these exercises")
     p.add_argument("--timeout", type=float, default=60.0,
-                   help="seconds per student and exercise (default 60)")
+                   help="seconds (wall clock and CPU) per student and exercise (default 60)")
+    p.add_argument("--check-timeout", type=float, default=10.0,
+                   help="seconds per check (default 10)")
     p.add_argument("--memory-mb", type=int, default=2048,
                    help="memory (address space) per check process, MB (default 2048)")
     p.add_argument("--jobs", type=int, default=1, help="check processes run at once (default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the drawn examples (default 0)")
+    p.add_argument("--max-examples", type=int, default=None,
+                   help="examples drawn per check (default 20, as `check`)")
     return parser
 
 
@@ -217,7 +221,8 @@ def _grade(args: argparse.Namespace) -> int:
     from .grading import grade_folder, write_gradebook
     names = [n.strip() for n in args.exercises.split(",")] if args.exercises else None
     book = grade_folder(args.submissions, names, timeout=args.timeout, memory_mb=args.memory_mb,
-                        seed=args.seed, jobs=args.jobs)
+                        seed=args.seed, jobs=args.jobs, check_timeout=args.check_timeout,
+                        max_examples=args.max_examples)
     print(book.table())
     for path in write_gradebook(book, args.csv, args.json):
         print(f"wrote {path}")

@@ -24,6 +24,7 @@ import io
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -78,15 +79,27 @@ class Gradebook:
 
 
 def grade_file(exercise: Exercise, path: Path, timeout: float = TIMEOUT,
-               memory_mb: int = MEMORY_MB, seed: int = 0) -> Verdict:
-    """Grade one student file in a child process under the limits; never runs it here."""
+               memory_mb: int = MEMORY_MB, seed: int = 0,
+               check_timeout: float = CHECK_TIMEOUT, max_examples: int | None = None,
+               shrink_budget: int | None = None) -> Verdict:
+    """Grade one student file in a child process; never runs it here.
+
+    Limits: `timeout` wall-clock seconds for the whole exercise (the parent kills the
+    child) and as many CPU seconds (RLIMIT_CPU); `memory_mb` of address space
+    (RLIMIT_AS); `check_timeout` seconds per check (SIGALRM inside the child, which can
+    then still say which check it was). max_examples and shrink_budget override
+    tinydl.exercises.checks' MAX_EXAMPLES and SHRINK_BUDGET in the child."""
     if not path.is_file():
         return Verdict(exercise.name, "not started", f"no {path.name}")
     token = secrets.token_hex(16)
     cpu = max(int(timeout), 1)
     command = [sys.executable, "-m", "tinydl.exercises.grading", exercise.name, str(path.resolve()),
                "--seed", str(seed), "--memory-mb", str(memory_mb), "--cpu-seconds", str(cpu),
-               "--check-timeout", str(min(CHECK_TIMEOUT, timeout))]
+               "--check-timeout", str(min(check_timeout, timeout))]
+    if max_examples:
+        command += ["--max-examples", str(max_examples)]
+    if shrink_budget:
+        command += ["--shrink-budget", str(shrink_budget)]
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])]),
                PYTHONDONTWRITEBYTECODE="1")
@@ -101,7 +114,6 @@ def grade_file(exercise: Exercise, path: Path, timeout: float = TIMEOUT,
         if line.startswith(token):
             return Verdict(**json.loads(line[len(token):]))
     if done.returncode < 0:
-        import signal
         name = signal.Signals(-done.returncode).name
         if name in ("SIGXCPU", "SIGKILL"):
             return Verdict(exercise.name, "timed out", f"stopped by the CPU-time limit ({cpu} s, "
@@ -120,8 +132,10 @@ def students_in(submissions: Path) -> list[Path]:
 
 def grade_folder(submissions: str | os.PathLike[str], exercises: list[str] | None = None,
                  timeout: float = TIMEOUT, memory_mb: int = MEMORY_MB, seed: int = 0,
-                 jobs: int = 1) -> Gradebook:
-    """Grade every student folder of `submissions` on `exercises` (default: all)."""
+                 jobs: int = 1, check_timeout: float = CHECK_TIMEOUT,
+                 max_examples: int | None = None, shrink_budget: int | None = None) -> Gradebook:
+    """Grade every student folder of `submissions` on `exercises` (default: all), `jobs`
+    child processes at a time; the limits are grade_file's."""
     submissions = Path(submissions)
     if not submissions.is_dir():
         raise ValueError(f"grade: {submissions} is not a folder (expected one folder per "
@@ -130,8 +144,9 @@ def grade_folder(submissions: str | os.PathLike[str], exercises: list[str] | Non
     students = students_in(submissions)
     jobs_list = [(s, e) for s in students for e in chosen]
     with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
-        verdicts = list(pool.map(lambda se: grade_file(se[1], se[0] / se[1].filename, timeout,
-                                                       memory_mb, seed), jobs_list))
+        verdicts = list(pool.map(lambda se: grade_file(
+            se[1], se[0] / se[1].filename, timeout, memory_mb, seed, check_timeout,
+            max_examples, shrink_budget), jobs_list))
     rows: dict[str, dict[str, Verdict]] = {s.name: {} for s in students}
     for (student, exercise), verdict in zip(jobs_list, verdicts):
         rows[student.name][exercise.name] = verdict
@@ -165,10 +180,15 @@ def child_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-mb", type=int, default=MEMORY_MB)
     parser.add_argument("--cpu-seconds", type=int, default=int(TIMEOUT))
     parser.add_argument("--check-timeout", type=float, default=CHECK_TIMEOUT)
+    parser.add_argument("--max-examples", type=int, default=None)
+    parser.add_argument("--shrink-budget", type=int, default=None)
     args = parser.parse_args(argv)
     token = sys.stdin.readline().strip()
     _limit(args.memory_mb, args.cpu_seconds)
+    from . import checks
     from .runner import check_file
+    checks.MAX_EXAMPLES = args.max_examples or checks.MAX_EXAMPLES
+    checks.SHRINK_BUDGET = args.shrink_budget or checks.SHRINK_BUDGET
     verdict = check_file(get(args.exercise), Path(args.path), args.seed, args.check_timeout)
     record: dict[str, Any] = verdict.to_dict()
     record["trace"] = ""

@@ -254,6 +254,9 @@ def _run(exercise: Exercise, path: Path, seed: int, timeout: float | None) -> Ve
                        f"s (an endless loop at the top level?)", trace=traceback.format_exc())
     except KeyboardInterrupt:
         raise
+    except MemoryError:
+        return Verdict(name, "error", f"importing {path.name} ran out of memory",
+                       trace=traceback.format_exc())
     except BaseException as exc:  # noqa: BLE001  (SystemExit too: the student's exit())
         return Verdict(name, "error", f"importing {path.name} failed: "
                        f"{explain(exc, str(path))}", trace=traceback.format_exc())

@@ -136,7 +136,7 @@ def train_cnn(parts: Parts, what: str, data: str = "auto", epochs: int = 2, seed
     """Train the small CNN built from `parts`; print each epoch; return the scores."""
     rng = np.random.default_rng(seed)
     small = data == "bars"
-    n_train = n_train or (240 if small else 3000)
+    n_train = n_train or (320 if small else 3000)
     n_test = n_test or (120 if small else 1000)
     description, x_train, y_train, x_test, y_test, k = load(data, rng, n_train, n_test)
     print(f"Training the article's CNN, cut down, with {what}.")

@@ -37,8 +37,8 @@ HINTS = (
     "Without the bias correction, the first step is α·(1-β1)·g / (√(1-β2)·|g|) ≈ 3.2·α "
     "in size instead of α: that is what m̂ and v̂ fix. Divide by 1 - β^t with t the step "
     "number, starting at 1 (t = 0 would divide by zero).",
-    "m̂ = m / (1 - beta_1**t), v̂ = v / (1 - beta_2**t), then θ - α·m̂ / (np.sqrt(v̂) + ε): "
-    "ε is added after the square root, and β2 goes with v (the squares), β1 with m.",
+    "Check three things: the t in β^t is this step's number (1 on the first call); β1 "
+    "corrects m and β2 corrects v (the squares); ε is added to √v̂, outside the root.",
 )
 
 
@@ -98,7 +98,8 @@ def trial(student, data="auto"):
         theta, state["m"], state["v"] = student.adam_step(p, g, state["m"], state["v"],
                                                           state["t"], learning_rate=0.01)
         return theta
-    return train_cnn(Parts(optimizer=StepOptimizer(step)), "your Adam (α = 0.01) as the optimizer", data=data)
+    return train_cnn(Parts(optimizer=StepOptimizer(step)), "your Adam (α = 0.01) as the optimizer",
+                     data=data)
 
 
 EXERCISE = Exercise(

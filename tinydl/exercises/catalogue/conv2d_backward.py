@@ -22,7 +22,8 @@ from tinydl.conv import as_pair, im2col, padding_amounts
 class Conv2D(Function):
     """The article's convolution with a bias,
 
-        y[n, i, j, o] = b[o] + Σ_{a, b', c} w[a, b', c, o] · x_p[n, s_h·i + kh-1-a, s_w·j + kw-1-b', c]
+        y[n, i, j, o] = b[o] + Σ_{a, b', c} w[a, b', c, o]
+                                          · x_p[n, s_h·i + kh-1-a, s_w·j + kw-1-b', c]
 
     x (N, H, W, C_in), w (kh, kw, C_in, C_out), b (C_out,), y (N, H_out, W_out, C_out);
     x_p is x padded with (top, bottom) rows and (left, right) columns of zeros.
@@ -31,7 +32,8 @@ class Conv2D(Function):
         (dL/dx, dL/dw, dL/db) with the shapes of x, w and b:
 
         dL/db[o]          = Σ_{n, i, j} grad[n, i, j, o]
-        dL/dw[a, b', c, o] = Σ_{n, i, j} grad[n, i, j, o] · x_p[n, s_h·i + kh-1-a, s_w·j + kw-1-b', c]
+        dL/dw[a, b', c, o] = Σ_{n, i, j} grad[n, i, j, o]
+                                         · x_p[n, s_h·i + kh-1-a, s_w·j + kw-1-b', c]
         dL/dx_p[n, r, q, c] = Σ over every (i, j, a, b', o) with r = s_h·i + kh-1-a and
                              q = s_w·j + kw-1-b' of grad[n, i, j, o] · w[a, b', c, o]
         dL/dx = dL/dx_p with the padding cut off.
@@ -48,10 +50,10 @@ class Conv2D(Function):
         sh, sw = as_pair(strides, "strides", "Conv2D")
         top, bottom, h_out = padding_amounts(h, kh, sh, padding, 0, "Conv2D")
         left, right, w_out = padding_amounts(width, kw, sw, padding, 1, "Conv2D")
-        xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+        self.pads = ((top, bottom), (left, right))
+        xp = np.pad(x, ((0, 0), *self.pads, (0, 0)))
         self.cols = im2col(xp, kh, kw, (sh, sw), (h_out, w_out))
         self.w, self.strides, self.xp_shape = w, (sh, sw), xp.shape
-        self.pads = ((top, bottom), (left, right))
         flipped = w[::-1, ::-1].reshape(-1, c_out)          # the article's x - x'
         return (self.cols @ flipped).reshape(n, h_out, w_out, c_out) + b
 
@@ -62,13 +64,13 @@ class Conv2D(Function):
 HINTS = (
     "Start with dL/db: every output pixel of channel o added b[o] once, so sum grad over "
     "the batch and both spatial axes.",
-    "dL/dw: with G = grad.reshape(-1, C_out), self.cols.T @ G is the gradient of the "
-    "*flipped* kernel the forward pass multiplied by; reshape it to (kh, kw, C_in, C_out) "
-    "and flip it back with [::-1, ::-1].",
-    "dL/dx: start from zeros of self.xp_shape. For every kernel offset (a, b') of the "
-    "flipped kernel f = w[::-1, ::-1], (G @ f[a, b'].T) reshaped to (N, H_out, W_out, C_in) "
-    "is added to the strided slab xp[:, a::s_h, b'::s_w, :] (cut to H_out rows, W_out "
-    "columns) that forward read; then cut the padding off.",
+    "dL/dw: with G the gradient as an (N·H_out·W_out, C_out) matrix, Pᵀ G (P = self.cols) "
+    "is the gradient of the *flipped* kernel that forward multiplied by, as a "
+    "(kh·kw·C_in, C_out) matrix: give it the kernel's shape, then undo the flip.",
+    "dL/dx: start from zeros the shape of x_p. For each offset (a, b') of the flipped "
+    "kernel f, the product G f[a, b']ᵀ, shaped (N, H_out, W_out, C_in), is added to the "
+    "strided slab of x_p that forward read for that offset (rows a, a + s_h, ...; columns "
+    "b', b' + s_w, ...). Then cut the padding off.",
 )
 
 
@@ -104,7 +106,8 @@ def gradient_of(which):
 def trial(student, data="auto"):
     from ..trainer import Parts, train_cnn
     return train_cnn(Parts(conv=lambda x, k, b: student.Conv2D.apply(x, k, b)),
-                     "your Conv2D (tinydl's forward, your backward) as the convolution layer", data=data)
+                     "your Conv2D (tinydl's forward, your backward) as the convolution layer",
+                     data=data)
 
 
 EXERCISE = Exercise(

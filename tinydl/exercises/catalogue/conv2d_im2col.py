@@ -56,11 +56,13 @@ def conv2d(x, w, b=None, strides=1, padding="valid"):
 HINTS = (
     "Build P as an array of shape (N, H_out, W_out, kh, kw, C) first, then reshape it to "
     "(N·H_out·W_out, kh·kw·C): reshape keeps the (n, i, j) and (a, b, c) orders for you.",
-    "For kernel offset (a, b), the pixels of every window at that offset are the strided "
-    "slice xp[:, a : a + s_h·(H_out-1) + 1 : s_h, b : b + s_w·(W_out-1) + 1 : s_w, :], of "
-    "shape (N, H_out, W_out, C): assign it to P6[:, :, :, a, b, :].",
-    "conv2d: y = (im2col(xp, ...) @ w[::-1, ::-1].reshape(-1, C_out)).reshape(N, H_out, "
-    "W_out, C_out), plus b. Compute the padding as in conv2d_loops.",
+    "For kernel offset (a, b), the pixels of every window at that offset are rows a, "
+    "a + s_h, ..., a + s_h·(H_out - 1) and columns b, b + s_w, ..., b + s_w·(W_out - 1) of "
+    "xp: one strided slice (start a, step s_h; start b, step s_w) of shape "
+    "(N, H_out, W_out, C). It fills the (a, b) entry of every patch at once.",
+    "conv2d: pad x as in conv2d_loops, flip the kernel along both spatial axes, view it as "
+    "a (kh·kw·C_in, C_out) matrix, multiply P by it, give the product the shape "
+    "(N, H_out, W_out, C_out) and add the bias.",
 )
 
 

@@ -52,8 +52,9 @@ HINTS = (
     "Start with one sample, one channel, stride 1 and 'valid': two loops over the output "
     "pixels (i, j), two over the kernel (x', y'). Then add the loops over samples, "
     "input channels and output channels.",
-    "Pad once, up front: xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0))). "
-    "Then every index into xp is in range and the padding needs no special case.",
+    "Pad once, up front, with np.pad: `top` and `bottom` rows and `left` and `right` "
+    "columns of zeros around every image, nothing around the batch and channel axes. "
+    "Then every index into the padded image is in range: no special case for borders.",
     "The article's x(x - x', y - y') reads the image at row s_h·i + kh - 1 - x' and column "
     "s_w·j + kw - 1 - y' of xp for kernel element w[x', y']: the kernel's last row meets "
     "the window's first row. Forgetting that flip gives Keras' cross-correlation instead.",
@@ -83,6 +84,16 @@ def geometries(draw):
             "b": draw(tst.arrays((g.c_out,))), "strides": g.strides, "padding": g.padding}
 
 
+@st.composite
+def same_padding(draw):
+    # even kernels make the total padding odd: the odd pixel goes after (bottom, right)
+    k = draw(st.sampled_from([2, 4]))
+    h, w = draw(st.integers(2, 6)), draw(st.integers(2, 6))
+    strides = draw(st.sampled_from([1, 2, (1, 2)]))
+    return {"x": draw(tst.arrays((1, h, w, 1))), "w": draw(tst.arrays((k, k, 1, 1))),
+            "b": None, "strides": strides, "padding": "same"}
+
+
 def matches(strategy):
     def run(student, seed):
         def one(inputs):
@@ -108,6 +119,8 @@ EXERCISE = Exercise(
         Check("one channel, stride 1, 'valid' (the kernel flip)", matches(one_channel())),
         Check("batch, channels and bias", matches(channels_and_bias())),
         Check("strides and padding geometries", matches(geometries())),
+        Check("'same' padding with an even kernel (the odd pixel after)",
+              matches(same_padding())),
     ),
     defines=("conv2d",),
     forbidden=("conv2d", "correlate2d", "Conv2D", "Correlate2D", "im2col", "conv2d_transpose",

@@ -78,7 +78,8 @@ def backward_gradcheck(student, seed):
 
 def trial(student, data="auto"):
     from ..trainer import Parts, train_cnn
-    return train_cnn(Parts(dense=student.Dense.apply), "your Dense as the classifier layer", data=data)
+    return train_cnn(Parts(dense=student.Dense.apply), "your Dense as the classifier layer",
+                     data=data)
 
 
 EXERCISE = Exercise(

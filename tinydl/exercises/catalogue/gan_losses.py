@@ -1,4 +1,4 @@
-"""Exercise `gan_losses`: the discriminator's loss and the non-saturating generator loss (§3.2.4)."""
+"""Exercise `gan_losses`: the discriminator's and the non-saturating generator's loss (§3.2.4)."""
 import numpy as np
 from hypothesis import strategies as st
 
@@ -51,13 +51,14 @@ def generator_loss(fake_logits):
 '''
 
 HINTS = (
-    "Write one helper first: softplus(t) = log(1 + e^t) computed stably as "
-    "t.clip(0, None) + (1 + (-t.abs()).exp()).log(). Never call .exp() on a number that "
-    "can be large and positive.",
+    "Write one helper first, softplus(t) = log(1 + e^t) = max(t, 0) + log(1 + e^(-|t|)), "
+    "with Tensor methods: .clip(0, None) is max(t, 0). Never call .exp() on a number "
+    "that can be large and positive; e^(-|t|) is at most 1.",
     "With that helper: -log σ(l) = softplus(-l) and -log(1 - σ(l)) = softplus(l).",
-    "L_d = softplus(-real_logits).mean() + softplus(fake_logits).mean(), and "
-    "L_g = softplus(-fake_logits).mean(). The saturating generator loss would be "
-    "-softplus(fake_logits).mean(): not that one.",
+    "So L_d is the batch mean of softplus at minus the real logits plus the batch mean of "
+    "softplus at the fake logits, and L_g the batch mean of softplus at minus the fake "
+    "logits. The saturating loss would be minus the mean of softplus at the fake logits: "
+    "not that one.",
 )
 
 

@@ -35,8 +35,8 @@ HINTS = (
     "Two lines, in the order of the formula: first the new velocity, then θ moves by it.",
     "The velocity is a running sum of past steps, decayed by μ each time: with μ = 0 it "
     "is just -α·g and θ ← θ - α·g.",
-    "v = momentum * velocity - learning_rate * grad; then theta + v. Return (theta + v, v), "
-    "not the old velocity, and mind the sign: θ moves by +v, since v already holds -α·g.",
+    "Return the new θ and the NEW velocity (not the old one), and mind the sign: θ moves "
+    "by +v, because v already holds the -α·g.",
 )
 
 

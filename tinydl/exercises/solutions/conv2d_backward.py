@@ -12,10 +12,10 @@ class Conv2D(Function):
         sh, sw = as_pair(strides, "strides", "Conv2D")
         top, bottom, h_out = padding_amounts(h, kh, sh, padding, 0, "Conv2D")
         left, right, w_out = padding_amounts(width, kw, sw, padding, 1, "Conv2D")
-        xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+        self.pads = ((top, bottom), (left, right))
+        xp = np.pad(x, ((0, 0), *self.pads, (0, 0)))
         self.cols = im2col(xp, kh, kw, (sh, sw), (h_out, w_out))
         self.w, self.strides, self.xp_shape = w, (sh, sw), xp.shape
-        self.pads = ((top, bottom), (left, right))
         flipped = w[::-1, ::-1].reshape(-1, c_out)          # the article's x - x'
         return (self.cols @ flipped).reshape(n, h_out, w_out, c_out) + b
 
