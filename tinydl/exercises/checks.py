@@ -35,7 +35,7 @@ from ..gradcheck import gradcheck
 MAX_EXAMPLES = 20
 #: Calls of the property allowed for shrinking a failure: bounds a check's time, and
 #: being a count (not a clock) it keeps the same seed giving the same counterexample.
-SHRINK_BUDGET = 200
+SHRINK_BUDGET = 120
 
 
 class CheckFailure(AssertionError):
@@ -51,8 +51,11 @@ class Check:
 
 # -- plain-words descriptions ------------------------------------------------------------
 
-def show(value: Any) -> str:
-    """A number as a number; an array as its shape and values (rounded, abbreviated)."""
+def show(value: Any, kernel: bool = False) -> str:
+    """A number as a number; an array as its shape and values (rounded, abbreviated).
+    A 4-D array is shown as 2-D planes: an image batch (N, H, W, C) one (row, column)
+    plane per image and channel, a kernel (kh, kw, C_in, C_out) when `kernel`, one per
+    input and output channel."""
     if isinstance(value, Tensor):
         value = value.data
     if isinstance(value, str | tuple | type(None)):
@@ -62,14 +65,30 @@ def show(value: Any) -> str:
         return repr(value)
     if a.ndim == 0:
         return f"{a.item():.6g}"
-    body = np.array2string(a.astype(np.float64), precision=4, separator=", ", threshold=60,
-                           max_line_width=96, suppress_small=True)
-    return f"shape {a.shape}, values {body}".replace("\n", "\n        ")
+    if a.ndim == 4 and a.size > 1:
+        if kernel:
+            planes = [f"[:, :, {i}, {o}] = {_matrix(a[:, :, i, o], 15)}"
+                      for i in range(min(a.shape[2], 2)) for o in range(min(a.shape[3], 3))]
+            more = ", the first channels" if a.shape[2] > 2 or a.shape[3] > 3 else ""
+        else:
+            planes = [f"[{i}, :, :, {c}] = {_matrix(a[i, :, :, c], 15)}"
+                      for i in range(min(a.shape[0], 2)) for c in range(min(a.shape[3], 3))]
+            more = ", the first images and channels" if a.shape[0] > 2 or a.shape[3] > 3 else ""
+        body = "\n".join(planes).replace("\n", "\n  ")
+        return f"shape {a.shape}{more}, as (row, column) planes:\n  {body}".replace(
+            "\n", "\n        ")
+    return f"shape {a.shape}, values {_matrix(a, 0)}".replace("\n", "\n        ")
+
+
+def _matrix(a: np.ndarray, indent: int) -> str:
+    return np.array2string(a.astype(np.float64), precision=4, separator=", ", threshold=60,
+                           max_line_width=96, suppress_small=True, prefix=" " * indent)
 
 
 def describe(inputs: dict[str, Any]) -> str:
     """'for the input' followed by one line per argument."""
-    lines = [f"    {name} = {show(value)}" for name, value in inputs.items()]
+    lines = [f"    {name} = {show(value, kernel=name in ('w', 'W', 'kernel'))}"
+             for name, value in inputs.items()]
     return "  for the input\n" + "\n".join(lines)
 
 

@@ -6,7 +6,7 @@ from ...testing import strategies as tst
 from .. import formulas
 from ..checks import Check, CheckFailure, assert_close, count_lines, for_all
 from ..registry import Exercise
-from .conv2d_loops import geometries
+from .conv2d_loops import geometries, one_channel
 
 STUB = '''\
 """tinydl exercise `conv2d_im2col` (article section 3.1.4, the convolution layer, fast).
@@ -81,10 +81,12 @@ def patch_layout(student, seed):
     for_all(student, padded_batches(), one, seed)
 
 
-def forward_matches(student, seed):
-    def one(inputs):
-        assert_close(inputs, formulas.conv2d(**inputs), student.conv2d(**inputs), "y")
-    for_all(student, geometries(), one, seed)
+def matches(strategy):
+    def run(student, seed):
+        def one(inputs):
+            assert_close(inputs, formulas.conv2d(**inputs), student.conv2d(**inputs), "y")
+        for_all(student, strategy, one, seed)
+    return run
 
 
 def vectorised(student, seed):
@@ -117,7 +119,8 @@ EXERCISE = Exercise(
     hints=HINTS,
     checks=(
         Check("im2col's patch matrix layout", patch_layout),
-        Check("conv2d matches the article's formula", forward_matches),
+        Check("conv2d: one channel, stride 1, 'valid' (the kernel flip)", matches(one_channel())),
+        Check("conv2d: channels, bias, strides and padding", matches(geometries())),
         Check("vectorised (no loop over samples or pixels)", vectorised),
     ),
     defines=("im2col", "conv2d"),
