@@ -33,7 +33,7 @@ def few_examples(monkeypatch):
     """Fewer hypothesis examples and less shrinking than a student's check gets (20 and
     120): the suite's time budget."""
     monkeypatch.setattr(checks, "MAX_EXAMPLES", 8)
-    monkeypatch.setattr(checks, "SHRINK_BUDGET", 30)
+    monkeypatch.setattr(checks, "SHRINK_BUDGET", 20)
 
 
 def solution(name: str) -> str:
