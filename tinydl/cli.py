@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import os
 import sys
 
 USAGE = """usage: tinydl COMMAND ...
@@ -22,7 +23,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     if argv[0] == "exercise":
         from .exercises.cli import main as exercise_main
-        return exercise_main(argv[1:])
+        try:
+            return exercise_main(argv[1:])
+        except BrokenPipeError:           # `tinydl exercise list | head` closed the pipe:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # Python docs' recipe
+            return 0
     print(f"tinydl: unknown command {argv[0]!r}\n{USAGE}", end="", file=sys.stderr)
     return 2
 
