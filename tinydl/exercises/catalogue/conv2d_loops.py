@@ -118,9 +118,11 @@ EXERCISE = Exercise(
     checks=(
         Check("one channel, stride 1, 'valid' (the kernel flip)", matches(one_channel())),
         Check("batch, channels and bias", matches(channels_and_bias())),
-        Check("strides and padding geometries", matches(geometries())),
+        # the specific 'same' check before the general one, so that an off-by-one in
+        # 'same' padding is named as such whichever geometries the general check draws
         Check("'same' padding with an even kernel (the odd pixel after)",
               matches(same_padding())),
+        Check("strides and padding geometries", matches(geometries())),
     ),
     defines=("conv2d",),
     forbidden=("conv2d", "correlate2d", "Conv2D", "Correlate2D", "im2col", "conv2d_transpose",
