@@ -270,7 +270,7 @@ def draw_forward_graph(rng: np.random.Generator, out) -> dict:
                       title="loss = BCE(y, σ(X w + b)): the graph backward() walks")
     loss.backward()
     return {"dot": dot, "path": path, "nodes": dot.count("label="),
-            "grad_w": w.grad.copy()}
+            "grad_w": w.grad.copy(), "X": X, "y": y}
 
 
 def plot_line(exp: dict, out) -> None:
