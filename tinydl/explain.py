@@ -429,7 +429,8 @@ class RandomizationStep(NamedTuple):
 
     @property
     def mean_spearman(self) -> float:
-        return float(np.nanmean(self.spearman))
+        valid = self.spearman[~np.isnan(self.spearman)]
+        return float(valid.mean()) if valid.size else float("nan")
 
 
 METHODS: dict[str, Callable[..., Any]] = {
