@@ -46,7 +46,7 @@ def closed_form(model, x, t):
        size=st.integers(4, 8), channels=st.integers(1, 2), filters=st.integers(1, 4),
        classes=st.integers(2, 4), activation=st.sampled_from([None, "softmax"]),
        n=st.integers(1, 3), seed=st.integers(0, 1000))
-def test_grad_cam_before_a_global_average_pool_is_the_class_activation_map(
+def test_gradcam_before_a_global_average_pool_is_the_class_activation_map(
         kind, size, channels, filters, classes, activation, n, seed):
     model = cam_model(kind, size, channels, filters, classes, activation, seed)
     rng = np.random.default_rng(seed)
@@ -65,7 +65,7 @@ def test_grad_cam_before_a_global_average_pool_is_the_class_activation_map(
     assert full.shape == (n, size, size) and full.min() >= 0
 
 
-def test_grad_cam_normalize_scales_each_map_to_a_maximum_of_one():
+def test_gradcam_normalize_scales_each_map_to_a_maximum_of_one():
     model = cam_model("sequential", 6, 1, 3, 3, None, 0)
     x = np.random.default_rng(1).random((4, 6, 6, 1))
     model.get_layer("scores").kernel.data[:, 2] = [1.0, 0.5, 2.0]    # every map > 0
@@ -75,7 +75,7 @@ def test_grad_cam_normalize_scales_each_map_to_a_maximum_of_one():
     np.testing.assert_allclose(scaled * raw.max(axis=(1, 2))[:, None, None], raw, rtol=1e-12)
 
 
-def test_grad_cam_of_an_earlier_layer_uses_the_gradient_through_the_layers_above():
+def test_gradcam_of_an_earlier_layer_uses_the_gradient_through_the_layers_above():
     # reference: the model's upper part replayed by hand on the feature map as a leaf
     model = cam_model("sequential", 6, 1, 3, 3, "softmax", 2)
     x = np.random.default_rng(2).random((2, 6, 6, 1))
@@ -108,7 +108,7 @@ def test_resize_bilinear_by_an_integer_factor_is_upsampling2d():
                                rtol=1e-12, atol=1e-12)
 
 
-def test_grad_cam_leaves_the_weights_their_grads_and_the_graph_alone():
+def test_gradcam_leaves_the_weights_their_grads_and_the_graph_alone():
     model = cam_model("sequential", 6, 1, 3, 3, "softmax", 4)
     x = np.random.default_rng(4).random((3, 6, 6, 1))
     before = [(w, w.data.copy(), w.requires_grad) for w in model.weights]
@@ -121,7 +121,7 @@ def test_grad_cam_leaves_the_weights_their_grads_and_the_graph_alone():
     np.testing.assert_array_equal(model.predict(x), prediction)
 
 
-def test_grad_cam_errors_name_the_function_and_the_argument():
+def test_gradcam_errors_name_the_function_and_the_argument():
     tinydl.utils.set_random_seed(5)
     model = Sequential([Input((8, 8, 1)), Conv2D(2, 3, activation="relu", name="c1"),
                         MaxPooling2D(name="pool"), Flatten(name="flat"),
