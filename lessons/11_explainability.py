@@ -48,9 +48,6 @@ from tinydl.utils import set_random_seed
 from _lesson import output_dir, plt, save
 from _mnist_cnn import WEIGHTS, mnist_images, section4_cnn, test_accuracy
 
-METHODS = ("saliency", "gradient × input", "integrated gradients", "Grad-CAM")
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
