@@ -13,10 +13,15 @@ batch 128), trained from scratch on the first n training images and tested on al
 
 The epoch counts are not equal: the small sets get more passes so that they are not
 simply under-trained (600 images × 10 epochs would be 50 steps), and the full set gets
-4 instead of lesson 4's 10 so that the default run stays under ~10 minutes on two cores.
+4 instead of lesson 4's 10 so that the default run stays within a few minutes on two cores.
 Time grows with the number of images processed (n × epochs), so compute and data go up
-together; accuracy grows roughly linearly in log n: each tenfold more data removes a
-large share of the remaining errors.
+together; each tenfold more data removes a large share of the remaining errors.
+
+Measured (full run, seed 0, one BLAS thread, load average ~3.7 on two cores; 2 min 10 s
+in all): 600 images 92.4% test accuracy in 6.8 s, 6,000 images 97.5% in 22 s, 60,000
+images 98.9% in 95 s (about 380 µs per image and epoch at every size). The test error
+fell ×0.33 and then ×0.44 per tenfold more data while the training time rose ×3.3 and
+×4.2 (×10 images, fewer epochs).
 
 The other challenges of section 5 have their own lessons (11 explainability, 12 adversarial
 examples, 13 membership inference). Two cannot be shown by code here:

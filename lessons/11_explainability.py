@@ -26,6 +26,14 @@ on ~80% of the pixels both maps are 0 whatever the weights, and those tied zeros
 push the all-pixel correlation near 1. Over the ink the picture is different. Grad-CAM's map is clipped at 0 by its ReLU; after
 randomisation it can be all zeros, whose correlation is undefined (counted as "zero maps").
 
+Measured with lesson 4's trained weights (99.24% test accuracy; 98.9% on the first
+2,000 test images): completeness errors of integrated gradients 0.08-0.29% at 50 steps.
+Rank correlation with the original map once every layer is randomised, over all pixels
+/ over the ink: saliency 0.67 / 0.02, gradient × input 0.99 / 0.42, integrated
+gradients 0.99 / 0.45, Grad-CAM 0.20 / −0.20. Saliency and Grad-CAM pass the check;
+the two methods that multiply by x keep about 0.4 of their ranking over the ink from
+the image alone.
+
 What the pictures show is not a proof of what the network "thinks": each method is one
 definition of importance, and they disagree.
 

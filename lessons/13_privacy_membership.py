@@ -35,6 +35,11 @@ With lesson 4's weights present, the section-4 CNN (trained on all 60,000 images
 dropout) is attacked too: its members are the first n training images, its non-members
 the first n test images.
 
+Measured (full run, 29 s): AUC 0.706 (advantage 0.416) overfitted, 0.687 (0.292)
+regularised, 0.643 (0.231) strongly regularised at a test accuracy of 88.9, 88.3 and
+85.2%; the section-4 CNN trained on 60,000 images with lesson 4's weights: 0.537
+(0.064), its train/test accuracy 99.3/99.1%. More data closes the gap, and the leak.
+
 Run:  python lessons/13_privacy_membership.py [--quick] [--n N] [--epochs E]
       [--weights PATH] [--out DIR] [--seed N]
 """
