@@ -479,6 +479,9 @@ def randomization_check(model: Any, x: Any, target: Any, method: Any = "saliency
         if method not in METHODS:
             raise ValueError(f"{fn}: unknown method {method!r}; expected one of "
                              f"{list(METHODS)} or a function (model, x, target) -> map")
+        if method == "grad_cam" and "layer" not in options:
+            raise ValueError(f"{fn}: method 'grad_cam' needs the conv layer's name: "
+                             f"randomization_check(model, x, target, 'grad_cam', layer=NAME)")
         method = METHODS[method]
     if mode not in ("cascading", "independent"):
         raise ValueError(f"{fn}: mode must be 'cascading' or 'independent', got {mode!r}")
