@@ -36,6 +36,10 @@ This lesson writes each one in plain NumPy and checks it against tinydl:
    The lesson computes λ_max twice (from the formula, and from autograd gradients,
    since ∇J is linear in θ) and runs α just below and just above 2/λ_max.
 
+5. The graph behind `loss.backward()`: one forward pass of the logistic classifier,
+   loss = BCE(y, σ(X w + b)), is drawn with `tinydl.viz.draw_graph` (inputs on top, the
+   loss at the bottom, weights in green) before backward walks it in reverse.
+
 The article gives no guidance on α; it also says (section 6) plain gradient descent
 suits "simple linear models": the line fit shows that even there it needs α < 2/λ_max.
 
@@ -49,6 +53,7 @@ import tinydl.functional as F
 from tinydl import Tensor, losses
 from tinydl.layers import Dense
 from tinydl.optimizers import SGD
+from tinydl.viz import draw_graph, to_dot
 
 from _lesson import output_dir, parse_args, plt, save
 
@@ -251,6 +256,23 @@ def logistic_experiment(rng: np.random.Generator, steps: int) -> dict:
 
 # -- figures ---------------------------------------------------------------------------
 
+def draw_forward_graph(rng: np.random.Generator, out) -> dict:
+    """The autograd graph of one forward pass of the logistic classifier (4 samples),
+    drawn before backward() releases it; then the gradient it gives."""
+    X, y = make_blobs(4, rng)
+    x = Tensor(X)
+    w = Tensor(np.zeros(2), requires_grad=True, dtype="float64")
+    b = Tensor(np.zeros(()), requires_grad=True, dtype="float64")
+    loss = losses.binary_crossentropy(y, x @ w + b, from_logits=True)
+    names = {"X": x, "w": w, "b": b, "loss": loss}
+    dot = to_dot(loss, names=names)
+    path = draw_graph(loss, out / "forward_graph.png", names=names,
+                      title="loss = BCE(y, σ(X w + b)): the graph backward() walks")
+    loss.backward()
+    return {"dot": dot, "path": path, "nodes": dot.count("label="),
+            "grad_w": w.grad.copy(), "X": X, "y": y}
+
+
 def plot_line(exp: dict, out) -> None:
     fig, (ax_c, ax_s) = plt.subplots(1, 2, figsize=(13, 5))
     colours = ["tab:blue", "tab:green", "tab:orange", "tab:red"]
@@ -374,6 +396,12 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"   with the printed formula the 'loss' went to {logistic['literal']['curve'][-1]:.2f} "
           f"while the true cross-entropy rose to {logistic['literal']['bracketed_loss']:.2f}\n")
 
+    graph = draw_forward_graph(rng, out)
+    print("5. the graph autograd recorded for one forward pass of the classifier:")
+    print(f"   {graph['nodes']} nodes (tensors and operations); drawn to {graph['path']}")
+    print(f"   backward() walked it from the loss up: ∂loss/∂w = "
+          f"{np.round(graph['grad_w'], 4).tolist()}\n")
+
     print("article (§3.1.4) vs measured:")
     print("  * z = Wx + b is Dense's x @ Wᵀ + b on row vectors: equal to "
           f"{dense['max_abs_diff']:.0e}.")
@@ -386,7 +414,7 @@ def main(argv: list[str] | None = None) -> dict:
     plot_logistic(logistic, out)
     plot_printed_formula(out)
     return {"dense": dense, "losses": lc, "line": line, "line_table": line_table,
-            "logistic": logistic}
+            "logistic": logistic, "graph": graph}
 
 
 if __name__ == "__main__":

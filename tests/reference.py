@@ -198,3 +198,35 @@ def average_ranks_loops(values) -> np.ndarray:
         equal_others = sum(1 for w in a if w == v) - 1
         ranks[i] = 1 + smaller + equal_others / 2
     return ranks
+
+
+def resize_bilinear_loops(maps, size) -> np.ndarray:
+    """Bilinear resize of (N, h, w) maps to (N, H, W), any sizes, one pixel at a time:
+    output row i reads u = (i + 0.5)·h/H - 0.5 clamped to [0, h-1], mixing rows floor(u)
+    and floor(u) + 1 with weights 1 - (u - floor(u)) and u - floor(u); columns alike."""
+    n, h, w = maps.shape
+    big_h, big_w = size
+
+    def source(i, new, length):
+        u = min(max((i + 0.5) * length / new - 0.5, 0.0), length - 1.0)
+        lo = math.floor(u)
+        return lo, min(lo + 1, length - 1), u - lo
+
+    y = np.zeros((n, big_h, big_w))
+    for i in range(big_h):
+        r0, r1, fr = source(i, big_h, h)
+        for j in range(big_w):
+            q0, q1, fq = source(j, big_w, w)
+            y[:, i, j] = ((1 - fr) * (1 - fq) * maps[:, r0, q0] + (1 - fr) * fq * maps[:, r0, q1]
+                          + fr * (1 - fq) * maps[:, r1, q0] + fr * fq * maps[:, r1, q1])
+    return y
+
+
+def auc_pairs_loops(positive, negative) -> float:
+    """The area under the ROC curve as its definition in pairs: the probability that a
+    random positive scores above a random negative, ties counting one half."""
+    wins = 0.0
+    for p in positive:
+        for q in negative:
+            wins += 1.0 if p > q else 0.5 if p == q else 0.0
+    return wins / (len(positive) * len(negative))

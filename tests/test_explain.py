@@ -263,4 +263,6 @@ def test_errors_name_the_function_and_the_argument():
     with pytest.raises(ValueError, match="integrated_gradients: steps"):
         integrated_gradients(model, np.ones((2, 4)), 0, steps=0)
     with pytest.raises(ValueError, match="randomization_check: unknown method"):
+        randomization_check(model, np.ones((2, 4)), 0, "occlusion")
+    with pytest.raises(ValueError, match="randomization_check: method 'grad_cam' needs"):
         randomization_check(model, np.ones((2, 4)), 0, "grad_cam")

@@ -33,6 +33,17 @@ def test_numpy_loss_formulas_equal_tinydl_losses(run3):
         assert mine == pytest.approx(theirs, rel=1e-9), name
 
 
+def test_the_forward_graph_is_drawn_before_backward_and_its_gradient_is_the_formula(run3):
+    graph = run3["graph"]
+    assert graph["path"].stat().st_size > 1000
+    # X, w, MatMul, b, Add, y, the fused loss: 7 nodes, the weights marked
+    assert graph["nodes"] == 7 and graph["dot"].count("requires_grad") == 2
+    assert "BinaryCrossentropyFromLogits" in graph["dot"]
+    # at w = 0, b = 0: σ(z) = ½, so ∂loss/∂w = Xᵀ(½ − y)/n
+    expected = graph["X"].T @ (0.5 - graph["y"]) / len(graph["y"])
+    np.testing.assert_allclose(graph["grad_w"], expected, rtol=1e-12)
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_numpy_bce_equals_tinydl_on_random_cases(lesson3, seed):
     rng = np.random.default_rng(seed)

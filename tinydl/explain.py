@@ -9,6 +9,8 @@ classes' scores and vanishes when the model is confident. `logits(model, x)` fin
     gradient_x_input(model, x, t)      x ⊙ ∂z_t/∂x                    (Shrikumar et al., 2016)
     integrated_gradients(...)          (x − x') ⊙ ∫₀¹ ∂z_t/∂x(x' + α(x − x')) dα
                                                                       (Sundararajan et al., 2017)
+    grad_cam(model, x, t, layer=NAME)  ReLU(Σ_k α_k A_k), α_k = mean_ij ∂z_t/∂A_k[i, j],
+                                       A the named conv layer's output (Selvaraju et al., 2017)
     randomization_check(...)           does the map change when the weights are
                                        randomised?                    (Adebayo et al., 2018)
 
@@ -252,6 +254,132 @@ def integrated_gradients(model: Model, x: Any, target: Any, baseline: Any = None
     return IntegratedGradients(attributions, error, delta)
 
 
+# -- Grad-CAM ---------------------------------------------------------------------------------
+
+def resize_bilinear(maps: Any, size: tuple[int, int]) -> np.ndarray:
+    """Resize maps (N, h, w) to (N, H, W) = (N, *size) by bilinear interpolation with
+    half-pixel centres (tf.image.resize, torch's align_corners=False): output row i reads
+    the source position u = (i + ½)·h/H − ½, clamped to [0, h − 1], mixing rows ⌊u⌋ and
+    ⌊u⌋ + 1 with weights 1 − (u − ⌊u⌋) and u − ⌊u⌋; columns alike. As a matrix product:
+    out[n] = R_h · maps[n] · R_wᵀ. For an integer factor H = s·h it is exactly
+    `tinydl.functional.upsampling2d(..., interpolation='bilinear')`; unlike that op it
+    takes any size (a 11×11 map to a 28×28 image) and is not differentiated.
+    A convex combination per pixel: a non-negative map stays non-negative."""
+    maps = np.asarray(maps, dtype=np.float64)
+    if maps.ndim != 3:
+        raise ValueError(f"resize_bilinear: maps must have shape (N, h, w), got {maps.shape}")
+    if not (len(size) == 2 and all(isinstance(v, int | np.integer) and v >= 1 for v in size)):
+        raise ValueError(f"resize_bilinear: size must be (H, W) with positive ints, got {size!r}")
+
+    def matrix(length: int, new: int) -> np.ndarray:
+        rows = np.arange(new)
+        u = np.clip((rows + 0.5) * length / new - 0.5, 0.0, length - 1.0)
+        lo = np.floor(u).astype(np.intp)
+        hi = np.minimum(lo + 1, length - 1)
+        a = np.zeros((new, length))
+        np.add.at(a, (rows, lo), 1.0 - (u - lo))     # add: lo == hi at the border
+        np.add.at(a, (rows, hi), u - lo)
+        return a
+    r_h, r_w = matrix(maps.shape[1], int(size[0])), matrix(maps.shape[2], int(size[1]))
+    return np.einsum("ai,nij,bj->nab", r_h, maps, r_w)
+
+
+def _conv_classes() -> tuple[type, ...]:
+    from .layers.convolutional import Conv2D, DepthwiseConv2D, SeparableConv2D
+    return (Conv2D, DepthwiseConv2D, SeparableConv2D)     # Conv2DTranspose is a Conv2D
+
+
+def _grad_cam_graph(fn: str, model: Any, layer: Any, x: np.ndarray) -> Any:
+    """Model(model.inputs, [the conv layer's output, model's output]): shares the weights."""
+    from .models import Model
+    if not (hasattr(model, "get_layer") and hasattr(model, "_build_for")):
+        raise TypeError(f"{fn}: model must be a tinydl Model or Sequential (it needs named "
+                        f"layers); got {type(model).__name__}")
+    if not isinstance(layer, str):
+        raise TypeError(f"{fn}: layer must be the name of a convolutional layer (a str), got "
+                        f"{type(layer).__name__}")
+    model._build_for((None, *x.shape[1:]))            # a Sequential not built yet
+    convs = [l.name for l in model.layers if isinstance(l, _conv_classes())]
+    names = [l.name for l in model.layers]
+    if layer not in names:
+        raise ValueError(f"{fn}: the model has no layer named {layer!r}; its convolutional "
+                         f"layers are {convs} (a layer inside a nested model is not reachable)")
+    chosen = model.get_layer(layer)
+    if not isinstance(chosen, _conv_classes()):
+        raise ValueError(f"{fn}: layer {layer!r} is a {type(chosen).__name__}, not a "
+                         f"convolutional layer; Grad-CAM needs a feature map (N, h, w, K) of "
+                         f"one of {convs}")
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ValueError(f"{fn}: the model has {len(model.inputs)} inputs and "
+                         f"{len(model.outputs)} outputs; expected one of each (x -> class "
+                         f"scores)")
+    calls = [node for node in model._nodes if node.layer is chosen]
+    if len(calls) != 1:
+        raise ValueError(f"{fn}: layer {layer!r} is called {len(calls)} times in the model; "
+                         f"its feature map is ambiguous")
+    return Model(model.inputs, [calls[0].outputs[0], model.outputs[0]],
+                 name=f"{model.name}_grad_cam")
+
+
+def grad_cam(model: Any, x: Any, target: Any, layer: str, upsample: bool = True,
+             normalize: bool = False) -> np.ndarray:
+    """Grad-CAM (Selvaraju et al., 2017): where the named convolutional layer saw evidence
+    for the target class.
+
+    With A (N, h, w, K) the layer's output (after its activation) for x and z_t the
+    target class's logit:
+
+        α[n, k] = (1 / (h·w)) Σ_i Σ_j ∂z_t/∂A[n, i, j, k]      (one weight per channel)
+        L[n]    = ReLU(Σ_k α[n, k] · A[n, :, :, k])            (N, h, w)
+
+    then (upsample=True) L is resized to the input's (H, W) with `resize_bilinear`. For a
+    model whose conv layer feeds a GlobalAveragePooling2D and then a Dense layer (kernel
+    W), α[n, k] = W[k, t]/(h·w) and L = ReLU(Σ_k W[k, t] A_k)/(h·w): the class activation
+    map of Zhou et al. (2016), divided by h·w.
+
+    One forward pass through `Model(model.inputs, [layer.output, model's output])`, a
+    graph that shares the model's weights, and one backward pass of Σ_n z[n, t_n]; in
+    inference mode, weights and their .grad untouched (as for every method here).
+
+    Args:
+        model: a tinydl Model or Sequential with one input and one output (class scores).
+        x: (N, H, W, C) batch; target: one class index or N of them.
+        layer: the name of a Conv2D (or Conv2DTranspose, DepthwiseConv2D,
+            SeparableConv2D) layer of the model, usually the last one.
+        upsample: resize the maps to x's (H, W) (default) or keep the layer's (h, w).
+        normalize: divide each map by its maximum (maps in [0, 1]; an all-zero map stays
+            zero). Default False: the maps are in logit units, comparable across samples.
+    Returns:
+        (N, H, W) float64 maps (or (N, h, w)), all >= 0.
+    """
+    fn = "grad_cam"
+    x = as_batch(fn, model, x)
+    if x.ndim != 4:
+        raise ValueError(f"{fn}: x must be a batch of images (N, H, W, C); got shape {x.shape}")
+    graph = _grad_cam_graph(fn, model, layer, x)
+    xt = Tensor(x, requires_grad=True)   # so that the feature map is on the gradient's path
+    with inputs_only(model):
+        features, out = graph(xt, training=False)
+        z = graph._output_logits[1]
+        z = out if z is None else z
+        _check_scores(fn, z, len(x))
+        t = class_indices(fn, target, len(x), z.shape[1])
+        features.retain_grad()
+        seed = np.zeros_like(z.data)
+        seed[np.arange(len(x)), t] = 1.0             # backward of Σ_n z[n, t_n]
+        z.backward(seed)
+    a = features.data.astype(np.float64)
+    grad = features.grad if features.grad is not None else np.zeros_like(a)
+    alpha = grad.astype(np.float64).mean(axis=(1, 2))                  # (N, K)
+    cam = np.maximum(np.einsum("nijk,nk->nij", a, alpha), 0.0)
+    if upsample:
+        cam = np.maximum(resize_bilinear(cam, x.shape[1:3]), 0.0)   # rounding below 0
+    if normalize:
+        peak = cam.reshape(len(cam), -1).max(axis=1)
+        cam = cam / np.where(peak > 0, peak, 1.0)[:, None, None]
+    return cam
+
+
 def heatmap(attributions: Any) -> np.ndarray:
     """A picture of attributions: |A|, the maximum over channels for images
     (N, H, W, C) -> (N, H, W), each sample scaled to [0, 1] by its own maximum."""
@@ -301,23 +429,26 @@ class RandomizationStep(NamedTuple):
 
     @property
     def mean_spearman(self) -> float:
-        return float(np.nanmean(self.spearman))
+        valid = self.spearman[~np.isnan(self.spearman)]
+        return float(valid.mean()) if valid.size else float("nan")
 
 
 METHODS: dict[str, Callable[..., Any]] = {
     "saliency": saliency, "gradient_x_input": gradient_x_input,
-    "integrated_gradients": integrated_gradients,
+    "integrated_gradients": integrated_gradients, "grad_cam": grad_cam,
 }
 
 
-def _attribute(method: Callable[..., Any], model: Model, x: np.ndarray, target: Any) -> np.ndarray:
-    result = method(model, x, target)
+def _attribute(method: Callable[..., Any], model: Model, x: np.ndarray, target: Any,
+               options: dict[str, Any]) -> np.ndarray:
+    result = method(model, x, target, **options)
     return np.asarray(result.attributions if isinstance(result, IntegratedGradients) else result)
 
 
 def randomization_check(model: Any, x: Any, target: Any, method: Any = "saliency",
                         mode: str = "cascading", absolute: bool = True,
-                        rng: np.random.Generator | int | None = None) -> list[RandomizationStep]:
+                        rng: np.random.Generator | int | None = None,
+                        **options: Any) -> list[RandomizationStep]:
     """The model-parameter randomisation test of Adebayo et al. (2018), "Sanity checks
     for saliency maps": a method whose map survives the destruction of the weights
     explains the image (an edge detector would do), not the model.
@@ -334,8 +465,12 @@ def randomization_check(model: Any, x: Any, target: Any, method: Any = "saliency
 
     Args:
         model: a model with `layers`, each with `weights` (tinydl.models.Sequential).
-        method: a name in METHODS or a function (model, x, target) -> attributions.
+        method: a name in METHODS or a function (model, x, target, **options) -> map.
         rng: a Generator or a seed for the random weights.
+        options: passed on to the method, e.g. layer="conv2d_1" for grad_cam, steps=50
+            for integrated_gradients. (Grad-CAM's map is ReLU-clipped: a randomised
+            network can make it all zeros, whose rank correlation is NaN; mean_spearman
+            ignores NaNs, so count them too.)
     Returns:
         [RandomizationStep(layer name, spearman (N,), attributions)] in order.
     """
@@ -344,6 +479,9 @@ def randomization_check(model: Any, x: Any, target: Any, method: Any = "saliency
         if method not in METHODS:
             raise ValueError(f"{fn}: unknown method {method!r}; expected one of "
                              f"{list(METHODS)} or a function (model, x, target) -> map")
+        if method == "grad_cam" and "layer" not in options:
+            raise ValueError(f"{fn}: method 'grad_cam' needs the conv layer's name: "
+                             f"randomization_check(model, x, target, 'grad_cam', layer=NAME)")
         method = METHODS[method]
     if mode not in ("cascading", "independent"):
         raise ValueError(f"{fn}: mode must be 'cascading' or 'independent', got {mode!r}")
@@ -365,14 +503,14 @@ def randomization_check(model: Any, x: Any, target: Any, method: Any = "saliency
 
     steps: list[RandomizationStep] = []
     try:
-        original = flat(_attribute(method, model, x, target))
+        original = flat(_attribute(method, model, x, target, options))
         for name, weights in to_randomise:
             if mode == "independent":
                 for w, data in saved:
                     w.data[...] = data
             for w in weights:
                 w.data[...] = rng.normal(w.data.mean(), w.data.std(), w.shape)
-            maps = _attribute(method, model, x, target)
+            maps = _attribute(method, model, x, target, options)
             rho = np.array([spearman(o, r) for o, r in zip(original, flat(maps))])
             steps.append(RandomizationStep(name, rho, maps))
     finally:

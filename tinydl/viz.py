@@ -412,17 +412,19 @@ def draw_dag(nodes: Mapping[str, str], edges: Sequence[tuple[str, str]], path: s
     styles = {n: _style("draw_dag", kinds.get(n, "op")) for n in nodes}
     layout = layered_layout(nodes, edges)
     head = 2 * LINE_HEIGHT if title else 0.0
-    width, height = max(layout.width, 60.0), layout.height + head
+    title_width = len(title) * CHAR_WIDTH * (FONT_SIZE + 2) / FONT_SIZE + 2 * MARGIN if title else 0
+    width, height = max(layout.width, 60.0, title_width), layout.height + head
+    layout_shift = (width - layout.width) / 2     # centre the graph under a wider title
     # 1 data unit = 1 point, so that text sizes match the box sizes computed in points;
     # a huge graph lowers the resolution rather than exceed the image size limits
     dpi = min(dpi, 30000 * 72 / max(width, height))
     fig = Figure(figsize=(width / 72, height / 72), dpi=dpi)
     ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width)
+    ax.set_xlim(-layout_shift, width - layout_shift)
     ax.set_ylim(height - head, -head)
     ax.axis("off")
     if title:
-        ax.text(width / 2, -head / 2, title, ha="center", va="center", fontsize=FONT_SIZE + 2,
+        ax.text(layout.width / 2, -head / 2, title, ha="center", va="center", fontsize=FONT_SIZE + 2,
                 family="monospace")
     for route in layout.routes:
         codes = [MplPath.MOVETO] + [MplPath.LINETO] * (len(route) - 1)
