@@ -28,7 +28,6 @@ graph given as `nodes` {id: label} and `edges` [(source id, target id)]:
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Hashable, Mapping, Sequence
@@ -36,6 +35,7 @@ from typing import Any, Hashable, Mapping, Sequence
 import numpy as np
 
 from .autograd import Tensor
+from .io import atomic_path
 
 #: How each kind of node is drawn: (Graphviz shape, fill colour). Leaves are ellipses in
 #: DOT and rounded boxes in the PNG; operations are rectangles.
@@ -442,13 +442,6 @@ def draw_dag(nodes: Mapping[str, str], edges: Sequence[tuple[str, str]], path: s
 
 
 def _save_atomically(fig: Any, path: Path, dpi: float) -> Path:
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.png", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:          # tinydl.io: a failed save leaves what was there
         fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
