@@ -76,7 +76,7 @@ def test_edges_and_touching_digits_against_loops(lesson):
     y = rng.choice([0, 3, 10], p=[0.08, 0.08, 0.84], size=(8, 7, 9)).astype(np.uint8)
     n, h, w = y.shape
     edges = np.zeros(y.shape, bool)
-    touch = np.zeros(n, bool)
+    contact = np.zeros(y.shape, bool)
     for s in range(n):
         for i in range(h):
             for j in range(w):
@@ -86,8 +86,10 @@ def test_edges_and_touching_digits_against_loops(lesson):
                         if 0 <= a < h and 0 <= b < w and y[s, a, b] != y[s, i, j]:
                             edges[s, i, j] = True
                             if 10 not in (y[s, a, b], y[s, i, j]):
-                                touch[s] = True
+                                contact[s, i, j] = True
+    touch = contact.any(axis=(1, 2))
     np.testing.assert_array_equal(lesson.edge_pixels(y), edges)
+    np.testing.assert_array_equal(lesson.contact_pixels(y), contact)
     np.testing.assert_array_equal(lesson.touching(y), touch)
     assert touch.any() and not touch.all()
 
