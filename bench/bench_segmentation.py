@@ -25,6 +25,7 @@ network). Only the epoch's training loop is timed.
     python bench/bench_segmentation.py                      # 3 rounds, 6,000 scenes
     python bench/bench_segmentation.py --rounds 1 --scenes 640
     python bench/bench_segmentation.py --no-torch
+    python bench/bench_segmentation.py --rounds 1 --profile 10   # + per-layer profile
 
 Prints the thread set-up and load average, each epoch's seconds, the medians (s/epoch),
 the ratio tinydl/PyTorch (> 1: tinydl is slower) and the peak resident memory of each.
@@ -173,13 +174,100 @@ def run_torch(work: Path, args: argparse.Namespace) -> dict:
             "torch": torch.__version__}
 
 
+def profile_tinydl(work: Path, args: argparse.Namespace) -> dict:
+    """Where a tinydl training step spends its time, per layer and op: every Function's
+    forward (timed in Function.apply) and backward (each subclass's backward wrapped) is
+    charged to the layer whose call created it ("(loss)" outside any layer); what is left
+    of the steps' wall time is the optimizer and the bookkeeping."""
+    sys.path.insert(0, str(ROOT))
+    import tinydl
+    from tinydl import autograd
+    from tinydl.layers.layer import Layer
+    les = lesson()
+    data = np.load(work / "data.npz")
+    x, y = data["x"][:args.batch_size * (args.profile + 1)], data["y"]
+    model, class_weight = les.compiled(les.build_unet(args.filters), les.MAIN_LOSS)
+    model.fit(x[:args.batch_size], y[:args.batch_size], batch_size=args.batch_size,
+              verbose=0, class_weight=class_weight)                      # warm-up step
+    where, times = ["(loss)"], {}
+
+    def charge(key, seconds):
+        times[key] = times.get(key, 0.0) + seconds
+
+    layer_call = Layer.__call__
+
+    def call(self, *a, **k):
+        outer, where[0] = where[0], f"{self.name} ({type(self).__name__})"
+        try:
+            return layer_call(self, *a, **k)
+        finally:
+            where[0] = outer
+    apply = autograd.Function.apply.__func__
+
+    def timed_apply(cls, *a, **k):
+        tic = time.perf_counter()
+        out = apply(cls, *a, **k)
+        charge((where[0], cls.__name__, "forward"), time.perf_counter() - tic)
+        if out._fn is not None:
+            out._fn._profile_key = (where[0], cls.__name__, "backward")
+        return out
+
+    def wrap(backward):
+        def timed(self, grad):
+            tic = time.perf_counter()
+            out = backward(self, grad)
+            if hasattr(self, "_profile_key"):       # not an op called inside another op
+                charge(self._profile_key, time.perf_counter() - tic)
+            return out
+        return timed
+    classes, stack = [], [autograd.Function]
+    while stack:
+        cls = stack.pop()
+        classes.append(cls)
+        stack.extend(cls.__subclasses__())
+    for cls in classes:
+        if "backward" in cls.__dict__:
+            cls.backward = wrap(cls.__dict__["backward"])
+    Layer.__call__ = call
+    autograd.Function.apply = classmethod(timed_apply)
+    tic = time.perf_counter()
+    model.fit(x[args.batch_size:], y[args.batch_size:len(x)], batch_size=args.batch_size,
+              verbose=0, shuffle=False, class_weight=class_weight)
+    total = time.perf_counter() - tic
+    rows = sorted(([*key, seconds] for key, seconds in times.items()), key=lambda r: -r[3])
+    return {"steps": args.profile, "total": total, "rows": rows,
+            "threads": tinydl.get_num_threads()}
+
+
+def print_profile(result: dict) -> None:
+    steps, total = result["steps"], result["total"]
+    print(f"profile of {steps} tinydl training steps (batch of the lesson's size, "
+          f"{result['threads']} thread(s)): {1e3 * total / steps:.0f} ms per step")
+    by_layer: dict[str, list[float]] = {}
+    for layer, _, kind, seconds in result["rows"]:
+        pair = by_layer.setdefault(layer, [0.0, 0.0])
+        pair[kind == "backward"] += seconds
+    print(f"  {'layer':<34} {'forward ms':>10} {'backward ms':>11} {'share':>6}")
+    for layer, (f, b) in sorted(by_layer.items(), key=lambda kv: -sum(kv[1])):
+        print(f"  {layer:<34} {1e3 * f / steps:10.1f} {1e3 * b / steps:11.1f} "
+              f"{(f + b) / total:6.1%}")
+    rest = total - sum(r[3] for r in result["rows"])
+    print(f"  {'optimizer, bookkeeping':<34} {1e3 * rest / steps:22.1f} {rest / total:6.1%}")
+    print("  by op:")
+    by_op: dict[tuple[str, str], float] = {}
+    for _, op, kind, seconds in result["rows"]:
+        by_op[(op, kind)] = by_op.get((op, kind), 0.0) + seconds
+    for (op, kind), seconds in sorted(by_op.items(), key=lambda kv: -kv[1])[:10]:
+        print(f"  {op + ' ' + kind:<52} {1e3 * seconds / steps:10.1f} ms {seconds / total:6.1%}")
+
+
 # -- the parent ------------------------------------------------------------------------------
 
 def run_worker(name: str, args: argparse.Namespace, work: Path, round_: int) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--work", str(work),
            "--round", str(round_), "--filters", ",".join(map(str, args.filters)),
            "--batch-size", str(args.batch_size), "--seed", str(args.seed),
-           "--threads", str(args.threads)]
+           "--threads", str(args.threads), "--profile", str(args.profile)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     results = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     if proc.returncode or not results:
@@ -212,14 +300,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="threads of both frameworks (default: tinydl's default)")
     parser.add_argument("--no-torch", action="store_true")
-    parser.add_argument("--worker", choices=("tinydl", "torch"), help=argparse.SUPPRESS)
+    parser.add_argument("--profile", type=int, default=0, metavar="STEPS",
+                        help="also profile this many tinydl steps per layer and op")
+    parser.add_argument("--worker", choices=("tinydl", "torch", "profile"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
         args.filters = tuple(int(f) for f in args.filters.split(","))
-        result = (run_tinydl if args.worker == "tinydl" else run_torch)(Path(args.work), args)
+        run = {"tinydl": run_tinydl, "torch": run_torch, "profile": profile_tinydl}[args.worker]
+        result = run(Path(args.work), args)
         result["peak_rss_mib"] = peak_rss_mib()
         print("RESULT " + json.dumps(result), flush=True)
         return 0
@@ -257,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  round {r + 1} {name:<6} {result['seconds']:8.2f} s/epoch  "
                       f"loss {result['loss']:.4f}  peak RSS {result['peak_rss_mib']:.0f} MiB  "
                       f"load {load_average()}", flush=True)
+        if args.profile:
+            print_profile(run_worker("profile", args, work, 0))
         mismatch = None
         if "torch" in frameworks:
             a, b = np.load(work / "tinydl_probs.npy"), np.load(work / "torch_probs.npy")
