@@ -98,11 +98,15 @@ def test_bench_runs_at_a_tiny_size():
     need_mnist()
     torch = importlib.util.find_spec("torch") is not None
     proc = subprocess.run([sys.executable, str(BENCH), "--scenes", "64", "--rounds", "1",
-                           "--filters", "4,8,8", *([] if torch else ["--no-torch"])],
+                           "--filters", "4,8,8", "--profile", "1",
+                           *([] if torch else ["--no-torch"])],
                           capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
     seconds = re.search(r"^tinydl: (\S+) s/epoch .* peak RSS (\d+) MiB", proc.stdout, re.M)
     assert seconds and float(seconds.group(1)) > 0 and int(seconds.group(2)) > 0
+    shares = [float(v) for v in re.findall(r"^  up2a \(Conv2D\)\s+\S+\s+\S+\s+(\S+)%$",
+                                            proc.stdout, re.M)]
+    assert len(shares) == 1 and 0 < shares[0] < 100, proc.stdout
     if torch:
         agree = re.search(r"agree to (\S+) \(tolerance", proc.stdout)
         assert agree and float(agree.group(1)) <= 1e-4, proc.stdout
