@@ -35,8 +35,9 @@ What it shows:
 2. Per epoch on the 1,000 held-out scenes: loss, pixel accuracy, digit mean IoU (the mean
    IoU of the ten digit classes, background excluded). At the end: per-class IoU and Dice,
    the confusion matrix of pixels.
-3. Skips: the same network without its skip connections (an FCN) trained briefly; its masks
-   come back from 1/4 size, blurred at the edges: accuracy on the pixels at class edges.
+3. Skips: the same network without its skip connections (an FCN) trained for one epoch and
+   compared with the U-Net after its first epoch; the FCN's masks come back from 1/4 size,
+   blurred at the edges: accuracy on the pixels at class edges.
 4. Class imbalance: short runs of plain cross-entropy, background-weighted cross-entropy,
    and weighted cross-entropy + Dice, on one plot.
 5. Reading: each predicted mask is read left to right (tinydl.regions.read_scenes); the
