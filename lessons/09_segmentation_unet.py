@@ -438,8 +438,8 @@ def main(argv: list[str] | None = None) -> dict:
               f"{c['pixel_acc'][-1]:.4f}")
     print("  plain cross-entropy is an average over pixels, 96% of them background: "
           "predicting background everywhere already makes it small, so the digits are "
-          "learned last. Weighting the background 0.1 makes stroke pixels count about as "
-          "much as background in total; the Dice term scores each digit class by its own "
+          "learned last. Weighting the background 0.1 turns the strokes' share of the loss "
+          "from 4% into about 30% (0.04 against 0.96 × 0.1); the Dice term scores each digit class by its own "
           "overlap, whatever its size")
 
     # 6. A canvas size the network cannot take.
