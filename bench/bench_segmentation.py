@@ -13,7 +13,8 @@ peak resident memory, and a slow spell of the machine hits both frameworks):
   MaxPool2d(2), nearest Upsample(2), torch.cat on the channels in the same order), the SAME
   initial weights (tinydl's kernels (kh, kw, C_in, C_out) flipped in both spatial axes,
   since tinydl's Conv2D is a true convolution, and transposed to (C_out, C_in, kh, kw)),
-  the same loss written out (L = Σ w·CE / #pixels + 1 − mean_k (2Σ w p t + 1)/(Σ w p + Σ w t + 1)),
+  the same loss written out,
+  L = Σ w·CE / #pixels + 1 − mean_k (2Σ w p t + 1)/(Σ w p + Σ w t + 1),
   Adam(lr=3e-3, eps=1e-7), batch 32, the data reshuffled each epoch,
   torch.set_num_threads = tinydl's thread count. The PyTorch worker never imports tinydl
   (importing tinydl tunes malloc, which would speed PyTorch up too).

@@ -20,14 +20,15 @@ The network, built with the functional API (tinydl.Input, tinydl.Model):
 Two poolings: the network takes canvases whose height and width are multiples of 4; any
 other size is a clear error naming the sizes that work (the skips must meet maps of their
 own size). The full-size level has one 3×3 convolution and 1×1 convolutions after the skip:
-on this machine a 3×3 convolution at 64×84 costs more in its backward pass than all the
-half- and quarter-size layers together, and the masks are thresholded strokes
-(pixel > 0.5 of a digit), so the full-size decision needs the pixel and its class from the
-coarse path, not a wide view.
+a 3×3 convolution over the 48 concatenated channels at 64×84 would cost as many operations
+as up2a, already a quarter of a training step (bench/bench_segmentation.py --profile), and
+the masks are thresholded strokes (pixel > 0.5 of a digit), so the full-size decision needs
+the pixel and its class from the coarse path, not a wide view.
 
-Trained with Adam (3e-3, divided by 3 for the last fifth of the time), per-pixel sparse cross-entropy with the background weighted 0.1
-(class_weight, per pixel) plus a soft Dice loss over the ten digit classes
-(tinydl.losses.combine), for a fixed training time (--minutes, default 10).
+Trained with Adam (3e-3, divided by 3 for the last fifth of the time), per-pixel sparse
+cross-entropy with the background weighted 0.1 (class_weight, per pixel) plus a soft Dice
+loss over the ten digit classes (tinydl.losses.combine), for a fixed training time
+(--minutes, default 10).
 
 What it shows:
 1. Metrics: the baseline that predicts background everywhere is right on about 96% of the
@@ -387,8 +388,9 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"  {label}: {where.sum()} scenes, {right[where].mean():.1%} read right")
     if touch.any():
         contact, stroke = contact_pixels(y_test), y_test != BACKGROUND
-        print(f"  pixels where two digits touch: {np.mean(pred[contact] == y_test[contact]):.1%} "
-              f"classified right (all stroke pixels: {np.mean(pred[stroke] == y_test[stroke]):.1%})")
+        print(f"  pixels where two digits touch: "
+              f"{np.mean(pred[contact] == y_test[contact]):.1%} classified right "
+              f"(all stroke pixels: {np.mean(pred[stroke] == y_test[stroke]):.1%})")
         print("  where two digits touch, their ink is one blob: the reading rule splits a blob "
               "by class, so the two digits are read as two as long as the U-Net keeps their "
               "classes apart; where one digit's class bleeds over the contact into the other, "
@@ -439,8 +441,8 @@ def main(argv: list[str] | None = None) -> dict:
     print("  plain cross-entropy is an average over pixels, 96% of them background: "
           "predicting background everywhere already makes it small, so the digits are "
           "learned last. Weighting the background 0.1 turns the strokes' share of the loss "
-          "from 4% into about 30% (0.04 against 0.96 × 0.1); the Dice term scores each digit class by its own "
-          "overlap, whatever its size")
+          "from 4% into about 30% (0.04 against 0.96 × 0.1); the Dice term scores each "
+          "digit class by its own overlap, whatever its size")
 
     # 6. A canvas size the network cannot take.
     try:
