@@ -13,8 +13,10 @@ and the 32 learned first-layer kernels. The trained weights are saved too (the G
 lesson scores generated digits with this classifier).
 
 Where the article is loose, and what is true instead:
-* it calls this "a simple image segmentation task": it is image *classification* (one
-  label per image; segmentation labels every pixel);
+* it calls this "a simple image segmentation task": this network classifies whole
+  images (one label per picture); segmentation labels every pixel. The segmentation that
+  the article's section 1 promises is lesson 9 (09_segmentation_unet.py): a U-Net that
+  labels every pixel of scenes of several MNIST digits;
 * it says the preprocessing "converts the images to grayscale": MNIST is grayscale
   already; `reshape(-1, 28, 28, 1)` only adds the channel axis that Conv2D expects;
 * it imports `keras.metrics.accuracy`: in Keras that function tests exact equality of

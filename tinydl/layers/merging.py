@@ -35,7 +35,9 @@ class _Merge(Layer):
         self.compute_output_shape(input_shape)
 
     def call(self, x: list[Tensor], training: bool = False) -> Tensor:
-        self._check([(None, *t.shape[1:]) for t in x])
+        # the shape rules of the symbolic call, on the real sizes (an image size the
+        # network cannot take shows up here, e.g. a U-Net's skip of another size)
+        self.compute_output_shape([(None, *t.shape[1:]) for t in x])
         return self.merge(x)
 
     def merge(self, x: list[Tensor]) -> Tensor:
