@@ -87,8 +87,10 @@ def run_tinydl(model_name: str, samples: int, batch_size: int, warmup: int) -> d
     threads = getattr(tinydl, "get_num_threads", tinydl.parallel.get_num_threads)()
     blas = [f"{i['internal_api']} {i['num_threads']} threads" for i in threadpool_info()
             if i["user_api"] == "blas"]
+    in_use = getattr(tinydl.parallel, "threads_in_use", lambda: threads)()
     return {"seconds": seconds, "threads": threads,
-            "setup": f"tinydl threads {threads}; BLAS: {', '.join(blas) or 'not found'}"}
+            "setup": f"tinydl threads {threads} ({in_use} in use); BLAS: "
+                     f"{', '.join(blas) or 'not found'}"}
 
 
 def run_torch(model_name: str, samples: int, batch_size: int, warmup: int) -> dict:

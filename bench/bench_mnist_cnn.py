@@ -64,8 +64,11 @@ def run_tinydl(epochs: int, batch_size: int, limit: int | None) -> dict:
     seconds: list[float] = []
     model.fit(x_train, to_categorical(y_train, 10), batch_size=batch_size, epochs=epochs,
               verbose=0, callbacks=[Timer()])
+    from tinydl.parallel import blas_threads, get_num_threads, threads_in_use
+    threads = (f"tinydl {get_num_threads()} threads ({threads_in_use()} in use at the last "
+               f"epoch), BLAS {blas_threads()}")
     _, acc = model.evaluate(x_test, to_categorical(y_test, 10), batch_size=1000, verbose=0)
-    return {"epoch_seconds": seconds, "test_accuracy": float(acc)}
+    return {"epoch_seconds": seconds, "test_accuracy": float(acc), "threads": threads}
 
 
 def run_torch(epochs: int, batch_size: int, limit: int | None) -> dict:
@@ -147,7 +150,8 @@ def main() -> None:
             runs[name].append(run_worker(name, data, args.epochs, args.batch_size, args.limit))
             print(f"round {r + 1}: {name:<12} s/epoch "
                   + ", ".join(f"{s:.1f}" for s in runs[name][-1]["epoch_seconds"])
-                  + f"; test accuracy {runs[name][-1]['test_accuracy']:.4f}", flush=True)
+                  + f"; test accuracy {runs[name][-1]['test_accuracy']:.4f}; "
+                  + f"threads {runs[name][-1]['threads']}; load {os.getloadavg()[0]:.2f}", flush=True)
 
     print(f"\n{'framework':<13} {'median s/epoch':>15} {'test acc (last run)':>20} {'peak RSS':>10}")
     medians = {}

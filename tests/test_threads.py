@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
+import tinydl
 import tinydl.functional as F
 from tinydl import Tensor, parallel
 from tinydl.parallel import get_num_threads, over_batch, set_num_threads
@@ -139,3 +140,49 @@ def test_results_do_not_depend_on_the_thread_count():
     assert parallel._pool is not None            # n = 3 did split the batch
     for a, b in zip(*results):
         assert a.tobytes() == b.tobytes()
+
+
+@pytest.fixture
+def automatic(monkeypatch):
+    """The default (automatic) setting with n = 2 on 2 cores, whatever this machine has."""
+    parallel._use(2)
+    monkeypatch.setattr(parallel, "_auto", True)
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+
+
+@pytest.mark.parametrize("others, expected", [(0, 2), (1, 1), (2, 1), (5, 1)])
+def test_adapt_to_load_uses_only_the_free_cores(automatic, monkeypatch, others, expected):
+    monkeypatch.setattr(parallel, "other_runnable_threads", lambda: others)
+    assert parallel.adapt_to_load() == expected == parallel.threads_in_use()
+    assert set(blas_counts()) == {expected}
+    assert get_num_threads() == 2                 # the setting itself is unchanged
+    monkeypatch.setattr(parallel, "other_runnable_threads", lambda: 0)
+    assert parallel.adapt_to_load() == 2 and set(blas_counts()) == {2}   # free again
+
+
+def test_adapt_to_load_never_changes_a_count_the_user_chose(monkeypatch):
+    set_num_threads(2)
+    monkeypatch.setattr(parallel, "other_runnable_threads", lambda: 5)
+    assert parallel.adapt_to_load() == 2 and set(blas_counts()) == {2}
+
+
+def test_fit_adapts_at_every_epoch(automatic, monkeypatch):
+    calls = []
+    monkeypatch.setattr(parallel, "other_runnable_threads", lambda: calls.append(1) or 1)
+    model = tinydl.Sequential([tinydl.layers.Dense(2, input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.zeros((4, 3), np.float32), np.zeros((4, 2), np.float32), epochs=3, verbose=0)
+    assert len(calls) == 3 and parallel.threads_in_use() == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/loadavg"), reason="reads Linux's /proc/loadavg")
+def test_other_runnable_threads_sees_a_busy_process():
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        deadline = 50
+        while deadline and parallel.other_runnable_threads() < 1:   # let it start
+            deadline -= 1
+        assert parallel.other_runnable_threads() >= 1
+    finally:
+        busy.kill()
+        busy.wait()

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from . import activations, losses, optimizers, utils
+from . import activations, losses, optimizers, parallel, utils
 from .autograd import Tensor, no_grad
 from .io import load_npz, save_npz
 from .visualize import save_image_grid
@@ -220,6 +220,7 @@ class GAN:
         self.interrupted = False
         try:
             while self.epoch < epochs:
+                parallel.adapt_to_load()     # fewer threads while other processes hold cores
                 start, order = time.perf_counter(), self.rng.permutation(len(x))
                 sums = dict.fromkeys(self.batch_history, 0.0)
                 all_rejected = True

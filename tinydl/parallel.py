@@ -17,6 +17,14 @@ limit), or fewer when numpy's BLAS was already limited by its own variable
 limit the user chose. A TINYDL_NUM_THREADS that is not a whole number >= 1 is ignored
 with a RuntimeWarning (the default is used), as OpenMP does with a bad OMP_NUM_THREADS.
 
+A busy machine: in the default setting (neither `set_num_threads` nor TINYDL_NUM_THREADS
+chose n), `fit` calls `adapt_to_load()` at the start of every epoch, which uses only the
+cores that other processes leave free at that moment: m = n - (threads of other processes
+running or waiting for a core, the median of a few readings of /proc/loadavg's
+"runnable" count, less this process's own running threads), at least 1. BLAS and the
+pool then run m threads until the next check. A thread count the user chose is never
+changed. Off Linux (no /proc/loadavg) nothing is adapted.
+
 Why one setting matters: on a shared machine, threads that wait for each other lose far
 more than their share (an epoch went from 5 s to 46 s with every core busy), and BLAS
 threads next to tinydl's pool would compete with each other. n = 1 turns all threading
@@ -30,6 +38,8 @@ preallocated output and the result is bit-for-bit the same however the batch is 
 from __future__ import annotations
 
 import os
+import statistics
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
@@ -40,7 +50,9 @@ from threadpoolctl import ThreadpoolController
 #: Below this many elements per thread, starting threads costs more than it saves.
 MIN_ELEMENTS_PER_THREAD = 1 << 16
 
-_threads = 1
+_threads = 1            # the setting, n
+_active = 1             # the threads used now: n, or fewer on a busy machine (adapt_to_load)
+_auto = True            # n is the default, not the user's choice: adapt_to_load may lower it
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -76,18 +88,30 @@ def set_num_threads(n: int) -> None:
 
     Raises ValueError for anything but an int >= 1.
     """
-    global _threads, _pool
-    n = _check(n, "tinydl.set_num_threads: n")
+    global _auto
+    _use(_check(n, "tinydl.set_num_threads: n"))
+    _auto = False
+
+
+def _use(n: int) -> None:
+    """Set the thread count n (BLAS and the pool), without deciding who chose it."""
+    global _threads, _active, _pool
     _blas().limit(limits=n)
     if _pool is not None and n != _threads:
         _pool.shutdown(wait=False)   # its running work (if any) still finishes
         _pool = None
-    _threads = n
+    _threads = _active = n
 
 
 def get_num_threads() -> int:
     """The number of threads tinydl uses (see the module docstring)."""
     return _threads
+
+
+def threads_in_use() -> int:
+    """The threads BLAS and the pool run now: get_num_threads(), or fewer after
+    `adapt_to_load` found the machine busy."""
+    return _active
 
 
 def default_num_threads() -> int:
@@ -96,18 +120,76 @@ def default_num_threads() -> int:
 
 
 def _from_environment() -> int:
-    """TINYDL_NUM_THREADS if it is set to a whole number >= 1, else the default."""
+    """TINYDL_NUM_THREADS if it is set to a whole number >= 1 (then it is the user's
+    choice, never adapted), else the default."""
+    global _auto
     text = os.environ.get("TINYDL_NUM_THREADS", "").strip()
     if not text:
         return default_num_threads()
     try:
-        return _check(int(text), "TINYDL_NUM_THREADS")
+        n = _check(int(text), "TINYDL_NUM_THREADS")
+        _auto = False
+        return n
     except ValueError:
         default = default_num_threads()
         warnings.warn(f"tinydl: the environment variable TINYDL_NUM_THREADS must be a whole "
                       f"number of threads >= 1, got {text!r}; using the default, {default}",
                       RuntimeWarning, stacklevel=2)
         return default
+
+
+def _own_running_threads() -> int:
+    """This process's threads that are running or runnable now (at least 1: the caller)."""
+    running = 0
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:          # the thread ended meanwhile
+            continue
+        running += stat[stat.rindex(")") + 2] == "R"    # the field after "(name)"
+    return max(running, 1)
+
+
+def other_runnable_threads(readings: int = 9, interval: float = 0.002) -> float | None:
+    """How many threads of other processes are running or waiting for a core: the median
+    over `readings` readings, `interval` seconds apart, of the runnable count in
+    /proc/loadavg (every process's, an instant count, unlike the load averages) less this
+    process's own. None where /proc/loadavg does not exist (not Linux)."""
+    counts = []
+    for i in range(readings):
+        try:
+            with open("/proc/loadavg") as f:
+                runnable = int(f.read().split()[3].split("/")[0])   # "0.50 0.40 0.30 3/95 123"
+            counts.append(max(runnable - _own_running_threads(), 0))
+        except (OSError, ValueError, IndexError):
+            return None
+        if i < readings - 1:
+            time.sleep(interval)
+    return statistics.median(counts)
+
+
+def adapt_to_load() -> int:
+    """In the default setting, use only the cores that other processes leave free now:
+    m = min(n, cores - other runnable threads), at least 1, for BLAS and the pool, until
+    the next call (`fit` calls it at the start of every epoch; it takes about 20 ms).
+    Does nothing when the user chose n (set_num_threads, TINYDL_NUM_THREADS) or n = 1.
+    Returns the number of threads in use.
+
+    Why: threads that wait for each other (a BLAS product is split between them and ends
+    when the slowest part ends) lose far more than their share when a core is taken by
+    another process; one thread that keeps its core loses nothing."""
+    global _active
+    if not _auto or _threads == 1:
+        return _active
+    others = other_runnable_threads()
+    if others is None:
+        return _active
+    m = max(1, min(_threads, available_cores() - round(others)))
+    if m != _active:
+        _blas().limit(limits=m)
+        _active = m
+    return m
 
 
 def over_batch(work: Callable[[slice], None], batch: int, elements: int) -> None:
@@ -122,7 +204,7 @@ def over_batch(work: Callable[[slice], None], batch: int, elements: int) -> None
             splitting is worth it.
     """
     global _pool
-    parts = min(_threads, batch, max(1, elements // MIN_ELEMENTS_PER_THREAD))
+    parts = min(_active, batch, max(1, elements // MIN_ELEMENTS_PER_THREAD))
     if parts <= 1:
         work(slice(0, batch))
         return
@@ -133,4 +215,4 @@ def over_batch(work: Callable[[slice], None], batch: int, elements: int) -> None
         future.result()  # re-raises an exception from the thread
 
 
-set_num_threads(_from_environment())
+_use(_from_environment())

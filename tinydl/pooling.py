@@ -129,6 +129,8 @@ class MaxPool2D(_Pool2D):
 
     def backward(self, grad):
         (ph, pw), (sh, sw), (ho, wo) = self.pool, self.strides, self.out_hw
+        if (sh, sw) == (ph, pw):
+            return self.crop(self._route_tiled(grad))
         g_rows = _gradient_buffer(self.row_max.shape, 1, ph, sh, ho, grad.dtype)
         dxp = _gradient_buffer(self.padded_shape, 2, pw, sw, wo, grad.dtype)
 
@@ -137,6 +139,34 @@ class MaxPool2D(_Pool2D):
             _route_along(g_rows[s], self.xp[s], self.row_max[s], 2, pw, sw, dxp[s])
         over_batch(work, len(grad), dxp.size)
         return self.crop(dxp)
+
+
+    def _route_tiled(self, grad):
+        """Backward when the windows tile the image (strides = pool size, Keras' default):
+        with x viewed as (N, Ho, ph, Wo, pw, C), each window is one (ph, pw) block, so
+        one comparison with the broadcast maxima marks every window's maxima; walking
+        the ph·pw offsets in row-major order keeps only the first in each (a running
+        'taken' mask: the same pixel the two-pass route picks), and one product sends
+        the gradient there. Rows and columns that no window covers get 0."""
+        (ph, pw), (ho, wo) = self.pool, self.out_hw
+        n, hp, wp, c = self.padded_shape
+        dxp = (np.empty if (ho * ph, wo * pw) == (hp, wp) else np.zeros)(self.padded_shape,
+                                                                        grad.dtype)
+
+        def work(s):
+            blocks = self.xp[s, :ho * ph, :wo * pw].reshape(-1, ho, ph, wo, pw, c)
+            winners = blocks == self.out[s, :, None, :, None, :]
+            offsets = [winners[:, :, a, :, b] for a in range(ph) for b in range(pw)]
+            taken = offsets[0].copy()
+            for view in offsets[1:-1]:
+                view &= ~taken               # an earlier offset already holds the maximum
+                taken |= view
+            if len(offsets) > 1:
+                np.logical_not(taken, out=offsets[-1])   # the last offset gets the rest
+            np.multiply(grad[s, :, None, :, None, :], winners,
+                        out=dxp[s, :ho * ph, :wo * pw].reshape(winners.shape))
+        over_batch(work, len(grad), dxp.size)
+        return dxp
 
 
 class AvgPool2D(_Pool2D):

@@ -33,7 +33,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import activations, losses, metrics as metrics_module, optimizers, utils
+from .. import activations, losses, metrics as metrics_module, optimizers, parallel, utils
 from ..autograd import Tensor, no_grad
 from ..callbacks import Callback, History, Progbar, ProgbarLogger
 
@@ -501,6 +501,7 @@ class Trainer:
         for cb in callback_list:
             cb.on_train_begin()
         for epoch in range(initial_epoch, epochs):
+            parallel.adapt_to_load()      # fewer threads while other processes hold cores
             for cb in callback_list:
                 cb.on_epoch_begin(epoch)
             order = rng.permutation(n) if shuffle else np.arange(n)
