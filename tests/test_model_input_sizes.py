@@ -9,7 +9,7 @@ import pytest
 
 import tinydl
 from tinydl.layers import Concatenate, Conv2D, MaxPooling2D, UpSampling2D
-from tinydl.models.functional import InputSizeError, _describe_sizes, input_size_hint
+from tinydl.models.input_sizes import InputSizeError, _describe_sizes, input_size_hint
 
 
 def small_unet(poolings: int, channels: int = 2) -> tinydl.Model:

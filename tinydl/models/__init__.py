@@ -5,6 +5,7 @@
     trainer.py      compile / fit / evaluate / predict: one training loop for both
     saving.py       save_weights / load_weights: the .npz weights file
     summary.py      model.summary()
+    input_sizes.py  which image sizes a network takes (the InputSizeError message)
 """
 from ..layers.core import Input, InputLayer
 from .functional import Model
