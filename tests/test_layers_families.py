@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import tinydl.functional as F
-from tinydl import Input, Model, Tensor, gradcheck
+from tinydl import Input, Model, gradcheck
 from tinydl.layers import (Add, Average, Concatenate, Conv2D, Cropping2D, DepthwiseConv2D,
                            GlobalAveragePooling2D, GlobalMaxPooling2D, Multiply,
                            SeparableConv2D, Subtract, UpSampling2D, ZeroPadding2D)

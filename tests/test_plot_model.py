@@ -3,13 +3,14 @@ against an exact snapshot, one box per layer (shared layers and nested models in
 the label options, the PNG (written atomically), errors."""
 import os
 
-import matplotlib.image
 import numpy as np
 import pytest
 
 from tinydl import Input, Model, Sequential
 from tinydl.layers import Add, Concatenate, Conv2D, Dense, Flatten
 from tinydl.utils import model_graph, model_to_dot, plot_model
+
+from drawing_helpers import assert_drawn, break_savefig
 
 TWO_INPUTS_DOT = """\
 digraph two_inputs {
@@ -76,25 +77,13 @@ def test_a_shared_layer_is_one_box_and_a_nested_model_is_one_box():
 
 def test_plot_model_writes_a_png_with_a_drawing(tmp_path):
     path = plot_model(two_input_model(), tmp_path / "model.png")
-    assert path.stat().st_size > 0
-    image = matplotlib.image.imread(path)
-    assert image.ndim == 3 and image.shape[0] > 100
-    assert (image[..., :3] < 0.5).any()
-    assert os.listdir(tmp_path) == ["model.png"]
+    assert_drawn(path, tmp_path, "model.png")
 
 
 def test_plot_model_failure_leaves_the_existing_file_intact(tmp_path, monkeypatch):
-    from matplotlib.figure import Figure
-
     path = tmp_path / "model.png"
     path.write_bytes(b"the previous drawing")
-
-    def broken_savefig(self, fname, **kwargs):
-        with open(fname, "wb") as f:
-            f.write(b"half a png")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(Figure, "savefig", broken_savefig)
+    break_savefig(monkeypatch)
     with pytest.raises(OSError, match="disk full"):
         plot_model(two_input_model(), path)
     assert path.read_bytes() == b"the previous drawing"

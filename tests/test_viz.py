@@ -3,7 +3,6 @@ the layered layout's properties on hypothesis-drawn DAGs (edges point downwards,
 never overlap, trees are drawn without crossings), the PNG, atomic writing, errors."""
 import os
 
-import matplotlib.image
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,6 +11,8 @@ from hypothesis import strategies as st
 import tinydl.functional as F
 from tinydl import Tensor
 from tinydl.viz import autograd_dag, draw_dag, draw_graph, layered_layout, to_dot
+
+from drawing_helpers import assert_drawn, break_savefig
 
 # -- DOT snapshots ----------------------------------------------------------------------
 
@@ -189,25 +190,13 @@ def test_layout_errors():
 def test_draw_graph_writes_a_png_with_a_drawing(tmp_path):
     y, names = dense_relu()
     path = draw_graph((y * y).sum(), tmp_path / "graph.png", names=names, title="a graph")
-    assert path.stat().st_size > 0
-    image = matplotlib.image.imread(path)
-    assert image.ndim == 3 and image.shape[0] > 100
-    assert (image[..., :3] < 0.5).any()          # dark pixels: text and lines were drawn
-    assert os.listdir(tmp_path) == ["graph.png"]
+    assert_drawn(path, tmp_path, "graph.png")
 
 
 def test_draw_dag_failure_leaves_the_existing_file_intact(tmp_path, monkeypatch):
-    from matplotlib.figure import Figure
-
     path = tmp_path / "model.png"
     path.write_bytes(b"the previous drawing")
-
-    def broken_savefig(self, fname, **kwargs):
-        with open(fname, "wb") as f:
-            f.write(b"half a png")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(Figure, "savefig", broken_savefig)
+    break_savefig(monkeypatch)
     with pytest.raises(OSError, match="disk full"):
         draw_dag({"a": "Dense", "b": "ReLU"}, [("a", "b")], path)
     assert path.read_bytes() == b"the previous drawing"

@@ -7,7 +7,6 @@ this module only collects them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Callable
 
 from .checks import Check

@@ -30,13 +30,12 @@ Write your own layer by subclassing `Layer`:
 """
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 import numpy as np
 
-from .. import activations, initializers, regularizers, utils
+from .. import activations, initializers, utils
 from ..autograd import DEFAULT_DTYPE, Tensor, no_grad, to_array
 from .node import Node, Shape, SymbolicTensor, is_symbolic
 

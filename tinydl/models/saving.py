@@ -37,7 +37,7 @@ def load_weights(model: Any, filepath: Any) -> None:
                          f"layer an input_shape, or call model.build((None, ...)))")
     path = str(filepath)
     caller = f"{model.name}.load_weights"
-    saved = load_npz(filepath, what=f"weights saved by save_weights", caller=caller)
+    saved = load_npz(filepath, what="weights saved by save_weights", caller=caller)
     if "__classes__" not in saved:
         keys = ", ".join(list(saved)[:5]) or "nothing"
         raise ValueError(f"{caller}: cannot load {path!r}: it is an .npz file but not tinydl "
