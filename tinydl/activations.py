@@ -30,11 +30,41 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
 
 
+#: Up to this many classes, a reduction along the last axis loops over the classes.
+FEW_CLASSES = 16
+
+
+def reduce_last_axis(ufunc: np.ufunc, x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """ufunc.reduce(x, axis, keepdims=True), e.g. np.maximum or np.add.
+
+    Along a short last axis (a segmentation's classes at every pixel) numpy's own
+    reduction runs a tiny loop per position, several times slower than one pass per class
+    over all positions, which is what this does for up to FEW_CLASSES classes (same
+    values; a sum may round differently in the last bit)."""
+    k = x.shape[axis] if x.ndim else 0
+    if axis not in (-1, x.ndim - 1) or not 1 < k <= FEW_CLASSES or x.size <= 4096:
+        return ufunc.reduce(x, axis=axis, keepdims=True)
+    out = x[..., 0:1].copy()
+    for c in range(1, k):
+        ufunc(out, x[..., c:c + 1], out=out)
+    return out
+
+
 def stable_log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """log softmax(x) on a NumPy array: (x - m) - log Σ e^{x - m} with m = max x along
     `axis`, so no exponent is positive (also used by the fused cross-entropy)."""
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = x - reduce_last_axis(np.maximum, x, axis)
+    total = reduce_last_axis(np.add, np.exp(shifted), axis)
+    shifted -= np.log(total)
+    return shifted
+
+
+def stable_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """softmax(x) on a NumPy array: e^{x - m} / Σ e^{x - m} with m = max x along `axis`."""
+    e = x - reduce_last_axis(np.maximum, x, axis)
+    np.exp(e, out=e)
+    e /= reduce_last_axis(np.add, e, axis)
+    return e
 
 
 class Sigmoid(Function):
@@ -108,13 +138,14 @@ class Softmax(Function):
     with m = max_j x_j (same value, no overflow).  ∂L/∂x = s ⊙ (g - Σ_j g_j s_j)."""
     def forward(self, x, axis=-1):
         self.axis = axis
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
-        self.out = e / e.sum(axis=axis, keepdims=True)
+        self.out = stable_softmax(x, axis)
         return self.out
 
     def backward(self, grad):
         s = self.out
-        return s * (grad - (grad * s).sum(axis=self.axis, keepdims=True))
+        gs = grad * s
+        gs -= s * reduce_last_axis(np.add, gs, self.axis)
+        return gs
 
 
 class LogSoftmax(Function):
@@ -126,7 +157,7 @@ class LogSoftmax(Function):
         return self.out
 
     def backward(self, grad):
-        return grad - np.exp(self.out) * grad.sum(axis=self.axis, keepdims=True)
+        return grad - np.exp(self.out) * reduce_last_axis(np.add, grad, self.axis)
 
 
 def sigmoid(x: Any) -> Tensor:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import Function, Tensor
-from .conv import _inputs, check_nhwc, spatial_geometry, window_offset
+from .conv import _inputs, channel_sums, check_nhwc, spatial_geometry, window_offset
 
 
 class DepthwiseCorrelate2D(Function):
@@ -94,7 +94,7 @@ class DepthwiseCorrelate2D(Function):
             (top, bottom), (left, right) = self.pads
             dx = dxp[:, top:dxp.shape[1] - bottom, left:dxp.shape[2] - right, :]
         if self.has_bias and self.needs_grad[2]:
-            db = grad.sum(axis=(0, 1, 2))
+            db = channel_sums(grad)
         return (dx, dw, db) if self.has_bias else (dx, dw)
 
 

@@ -402,20 +402,59 @@ def dice(y_true: Any, y_pred: Any, from_logits: bool = False, smooth: float = 1.
     true_shape = y_true.shape if isinstance(y_true, Tensor) else np.shape(y_true)
     if tuple(true_shape) == y_pred.shape:       # one-hot or soft targets
         y_true, y_pred = _prepare(name, y_true, y_pred)
+        targets = y_true.data
     else:                                       # integer labels
-        labels = _class_labels(name, y_true, positions, k)
-        y_true = Tensor(np.eye(k, dtype=y_pred.dtype)[labels])
+        targets = _class_labels(name, y_true, positions, k)
+    weights = (None if sample_weight is None
+               else _sample_weight(name, sample_weight, positions, y_pred.dtype))
     p = softmax(y_pred) if from_logits else y_pred
-    t = y_true
-    if sample_weight is not None:
-        w = _sample_weight(name, sample_weight, positions, y_pred.dtype)[..., None]
-        p, t = p * w, t * w
-    axes = tuple(range(y_pred.ndim - 1))
-    intersection = (p * y_true).sum(axis=axes)          # Σ_i w_i p_ik t_ik, shape (K,)
-    scores = (2 * intersection + smooth) / (p.sum(axis=axes) + t.sum(axis=axes) + smooth)
-    if ignored:
-        scores = scores[np.array(kept)]
-    return 1 - scores.mean()
+    return SoftDice.apply(p, targets=targets, weights=weights, smooth=float(smooth), kept=kept)
+
+
+class SoftDice(Function):
+    """L = 1 - (1/|kept|) Σ_{k ∈ kept} D_k with D_k = (2 I_k + s) / den_k and
+
+        I_k = Σ_i w_i p_ik t_ik,   den_k = Σ_i w_i p_ik + Σ_i w_i t_ik + s,
+
+    p (..., K) probabilities, t integer labels (...) (t_ik = [label_i = k]) or targets
+    (..., K), w per-position weights (1 when None), i every position.
+
+    ∂L/∂p_ik = w_i (a_k t_ik + b_k) for k ∈ kept, 0 otherwise, where
+    a_k = -2 / (|kept| den_k) and b_k = (2 I_k + s) / (|kept| den_k²).
+    With labels, the sums are bincounts and the one-hot t is never built."""
+    def forward(self, p, targets, weights, smooth, kept):
+        k = p.shape[-1]
+        p2 = p.reshape(-1, k)
+        w = (np.ones(len(p2), p.dtype) if weights is None
+             else np.ascontiguousarray(weights, dtype=p.dtype).reshape(-1))
+        self.w, self.kept, self.shape = w, np.array(kept), p.shape
+        if targets.shape == p.shape:                    # one-hot or soft targets
+            self.t, self.labels = targets.reshape(-1, k), None
+            intersection = w @ (p2 * self.t)
+            target_mass = w @ self.t
+        else:
+            self.t, self.labels = None, targets.reshape(-1)
+            at_label = p2[np.arange(len(p2)), self.labels]
+            intersection = np.bincount(self.labels, w * at_label, minlength=k)
+            target_mass = np.bincount(self.labels, w, minlength=k)
+        den = w @ p2 + target_mass + smooth
+        num = 2 * intersection + smooth
+        n = len(self.kept)
+        self.a, self.b = np.zeros(k), np.zeros(k)
+        self.a[self.kept] = -2 / (n * den[self.kept])
+        self.b[self.kept] = num[self.kept] / (n * den[self.kept] ** 2)
+        return np.asarray(1 - (num / den)[self.kept].mean(), dtype=p.dtype)
+
+    def backward(self, grad):
+        dtype = np.result_type(grad, self.w.dtype)
+        w = self.w.astype(dtype, copy=False) * grad
+        a, b = self.a.astype(dtype), self.b.astype(dtype)
+        if self.labels is None:
+            dp = w[:, None] * (self.t * a + b)
+        else:
+            dp = w[:, None] * b
+            dp[np.arange(len(dp)), self.labels] += w * a[self.labels]
+        return dp.reshape(self.shape)
 
 
 # -- the GAN losses of section 3.2.4 --------------------------------------------------
