@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import tinydl
 import tinydl.functional as F
+from tinydl import conv
 from tinydl import Tensor, gradcheck
 from tinydl.testing import strategies as tst
 
@@ -249,3 +251,54 @@ def test_dilated_convolution_with_many_channels(strides, dilation):
     e = rng.standard_normal(x.shape)
     moved = F.conv2d(x + e, w, strides=strides, padding="same", dilation_rate=dilation).data
     np.testing.assert_allclose(np.sum((moved - y.data) * u), np.sum(xt.grad * e), rtol=1e-10)
+
+
+# -- the convolution in pieces (tinydl.conv.CHUNK_BYTES) and split between threads --------
+
+class pieces_of:
+    """Within the block, tinydl.conv.CHUNK_BYTES is `value` (1: one sample per piece)."""
+
+    def __init__(self, value: int):
+        self.value = value
+
+    def __enter__(self):
+        self.saved, conv.CHUNK_BYTES = conv.CHUNK_BYTES, self.value
+
+    def __exit__(self, *exc):
+        conv.CHUNK_BYTES = self.saved
+
+
+@given(tst.conv_geometries(max_batch=4, max_size=6, max_dilation=2), st.data())
+def test_grad_correlate2d_one_sample_per_piece(g, data):
+    # CHUNK_BYTES = 1: every sample is its own piece, in the forward pass, the kernel
+    # gradient (summed over pieces) and the input gradient
+    x, w, b = draw_conv(data, g)
+    with pieces_of(1):
+        got = F.conv2d(x, w, b, strides=g.strides, padding=g.padding, dilation_rate=g.dilation)
+        np.testing.assert_allclose(got.data, conv2d_loops(x, w, b, g.strides, g.padding,
+                                                          g.dilation), rtol=1e-12, atol=1e-12)
+        gradcheck(lambda x, w, b: F.correlate2d(x, w, b, strides=g.strides, padding=g.padding,
+                                                dilation_rate=g.dilation), x, w, b)
+
+
+@pytest.mark.parametrize("c_in, c_out", [(16, 4), (3, 5)])
+def test_patches_split_between_threads(c_in, c_out):
+    # large enough for im2col to split its rows between two threads (both of its copy
+    # paths: C >= 16 one strided copy, fewer channels one copy per kernel offset); the
+    # result must not depend on the split (up to BLAS's rounding: the products differ in
+    # shape with the pieces)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 64, 61, c_in))
+    w, b = rng.standard_normal((3, 3, c_in, c_out)), rng.standard_normal(c_out)
+    saved = tinydl.get_num_threads()
+    try:
+        tinydl.set_num_threads(2)
+        assert tinydl.parallel.threads_in_use() == 2
+        two = F.conv2d(x, w, b, padding="same").data
+        tinydl.set_num_threads(1)
+        one = F.conv2d(x, w, b, padding="same").data
+    finally:
+        tinydl.set_num_threads(saved)
+    want = conv2d_loops(x, w, b, 1, "same")
+    np.testing.assert_allclose(two, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(one, want, rtol=1e-12, atol=1e-12)
