@@ -126,8 +126,12 @@ class LeakyReLU(Function):
         dx = np.empty_like(grad)
 
         def work(s):
-            np.multiply(grad[s], self.alpha, out=dx[s])
-            np.copyto(dx[s], grad[s], where=self.out[s] > 0)
+            # slope = alpha + (1 - alpha)·[out > 0], by arithmetic on the mask: a masked
+            # copy (np.where, copyto(where=)) is branchy and 20-40x slower on a mask
+            # without pattern
+            np.multiply(self.out[s] > 0, 1 - self.alpha, out=dx[s])
+            dx[s] += self.alpha
+            dx[s] *= grad[s]
         _split(work, grad)
         return dx
 

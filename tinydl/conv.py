@@ -204,41 +204,52 @@ def patch_product(xp: np.ndarray, w: np.ndarray, b: np.ndarray | None,
                   out_hw: tuple[int, int]) -> np.ndarray:
     """Cross-correlation of a padded NHWC batch as patch matrix times kernel:
     y[n, i, j] = P[(n, i, j)] @ W + b with P = im2col(xp) and W = w as (kh·kw·C_in, C_out),
-    computed piece by piece (`sample_chunks`) into one (N, Ho, Wo, C_out) array. A 1×1
-    kernel with stride 1 needs no patches: P is xp itself, seen as (N·H·W, C_in)."""
+    computed piece by piece (`sample_chunks`) into one (N, Ho, Wo, C_out) array. The bias
+    rides in the product as a row of W against a column of ones in P. A 1×1 kernel with
+    stride 1 needs no patches: P is xp itself, seen as (N·H·W, C_in), and b is added."""
     n, cin = xp.shape[0], xp.shape[3]
     kh, kw, _, cout = w.shape
     ho, wo = out_hw
     dtype = np.result_type(xp.dtype, w.dtype)
-    w2 = w.reshape(-1, cout).astype(dtype, copy=False)
-    y = np.empty((n, ho, wo, cout), dtype=dtype)
+    weights = w.reshape(-1, cout).astype(dtype, copy=False)
     pointwise = kh == kw == 1 and strides == (1, 1)
+    ones = b is not None and not pointwise
+    if ones:
+        weights = np.concatenate([weights, b[None, :].astype(dtype)])
+    y = np.empty((n, ho, wo, cout), dtype=dtype)
     for s in sample_chunks(n, ho * wo * kh * kw * cin * xp.itemsize):
         rows = y[s].reshape(-1, cout)
         cols = (xp[s, :ho, :wo].reshape(-1, cin) if pointwise
-                else im2col(xp[s], kh, kw, strides, out_hw, dilation=dilation))
-        np.matmul(cols, w2, out=rows)
-        if b is not None:
+                else im2col(xp[s], kh, kw, strides, out_hw, ones_column=ones, dilation=dilation))
+        np.matmul(cols, weights, out=rows)
+        if b is not None and pointwise:
             rows += b.astype(dtype, copy=False)
     return y
 
 
 def patch_gradient(xp: np.ndarray, g: np.ndarray, kh: int, kw: int, strides: tuple[int, int],
-                   dilation: tuple[int, int]) -> np.ndarray:
-    """Pᵀ G with P = im2col(xp) and G = g as (N·Ho·Wo, C_out): the kernel gradient
-    dL/dW (kh·kw·C_in, C_out) of `patch_product`, summed piece by piece."""
+                   dilation: tuple[int, int],
+                   bias: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """(dL/dW, dL/db) of `patch_product`: dW = Pᵀ G (kh·kw·C_in, C_out) with P = im2col(xp)
+    and G = g as (N·Ho·Wo, C_out), summed piece by piece; with `bias`, db = Σ G over the
+    pixels comes out of the same product as the row of P's column of ones (else None)."""
     n, cin = xp.shape[0], xp.shape[3]
     ho, wo, cout = g.shape[1:]
+    k = kh * kw * cin
     dtype = np.result_type(xp.dtype, g.dtype)
-    dw = np.zeros((kh * kw * cin, cout), dtype=dtype)
-    part = np.empty_like(dw)
     pointwise = kh == kw == 1 and strides == (1, 1)
+    ones = bias and not pointwise
+    dwb = np.zeros((k + ones, cout), dtype=dtype)
+    part = np.empty_like(dwb)
     for s in sample_chunks(n, ho * wo * kh * kw * cin * xp.itemsize):
         cols = (xp[s, :ho, :wo].reshape(-1, cin) if pointwise
-                else im2col(xp[s], kh, kw, strides, (ho, wo), dilation=dilation))
+                else im2col(xp[s], kh, kw, strides, (ho, wo), ones_column=ones,
+                            dilation=dilation))
         np.matmul(cols.T, g[s].reshape(-1, cout), out=part)
-        dw += part
-    return dw
+        dwb += part
+    if not bias:
+        return dwb, None
+    return (dwb[:k], dwb[k]) if ones else (dwb, channel_sums(g))
 
 
 def input_gradient(g: np.ndarray, w: np.ndarray, strides: tuple[int, int],
@@ -278,9 +289,9 @@ def input_gradient(g: np.ndarray, w: np.ndarray, strides: tuple[int, int],
 
 
 def channel_sums(g: np.ndarray) -> np.ndarray:
-    """Σ of g over every axis but the last (a bias gradient), as one matrix-vector
-    product: numpy's own sum over the leading axes of an (N·H·W, C) array with few
-    channels runs a short loop per row, about ten times slower here."""
+    """Σ of g over every axis but the last (a bias gradient, a batch norm's sums), as
+    one matrix-vector product: numpy's own sum over the leading axes of an (N·H·W, C)
+    array with few channels runs a short loop per row, about ten times slower here."""
     g2 = g.reshape(-1, g.shape[-1])
     return np.ones(g2.shape[0], dtype=g.dtype) @ g2
 
@@ -320,9 +331,9 @@ class Correlate2D(Function):
 
     Forward: the matrix product of the patches P (N·Ho·Wo, kh·kw·C_in) and the kernel W
     (kh·kw·C_in, C_out), plus the bias (`patch_product`, a few samples at a time).
-    Backward with G = dL/dy as (N·Ho·Wo, C_out): dW = Pᵀ G (`patch_gradient`, P built
-    again piece by piece rather than kept from the forward pass), db = Σ G over the
-    pixels, and dx the adjoint of the correlation (`input_gradient`).
+    Backward with G = dL/dy as (N·Ho·Wo, C_out): [dW; dbᵀ] = [P 1]ᵀ G (`patch_gradient`,
+    P built again piece by piece rather than kept from the forward pass, and db = Σ G out
+    of the same product), and dx the adjoint of the correlation (`input_gradient`).
     """
     def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1, op="correlate2d"):
         self.strides, self.dilation, pads, out_hw = _geometry(x, w, strides, padding,
@@ -337,11 +348,10 @@ class Correlate2D(Function):
     def backward(self, grad):
         kh, kw, cin, cout = self.w.shape
         dw = db = dx = None
-        if self.needs_grad[1]:
-            dw = patch_gradient(self.xp, grad, kh, kw, self.strides,
-                                self.dilation).reshape(self.w.shape)
-        if self.has_bias and self.needs_grad[2]:
-            db = channel_sums(grad)
+        if self.needs_grad[1] or (self.has_bias and self.needs_grad[2]):
+            dw, db = patch_gradient(self.xp, grad, kh, kw, self.strides, self.dilation,
+                                    self.has_bias)
+            dw = dw.reshape(self.w.shape)
         if self.needs_grad[0]:
             dx = input_gradient(grad, self.w, self.strides, self.pads, self.xp.shape,
                                 grad.shape[1:3], self.dilation)
@@ -478,7 +488,8 @@ class Correlate2DTranspose(Function):
             if self.needs_grad[0]:
                 dy = patch_product(gp, self.w, None, self.strides, (1, 1), self.y.shape[1:3])
             if self.needs_grad[1]:
-                dw = patch_gradient(gp, self.y, kh, kw, self.strides, (1, 1)).reshape(self.w.shape)
+                dw = patch_gradient(gp, self.y, kh, kw, self.strides, (1, 1))[0].reshape(
+                    self.w.shape)
         if self.has_bias and self.needs_grad[2]:
             db = channel_sums(grad)
         return (dy, dw, db) if self.has_bias else (dy, dw)

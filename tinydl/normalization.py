@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import Function, Tensor, to_array
+from .conv import channel_sums
 
 
 class BatchNorm(Function):
@@ -52,10 +53,9 @@ class BatchNorm(Function):
         return gamma * self.x_hat + beta
 
     def backward(self, grad):
-        axes = tuple(range(grad.ndim - 1))
         m = grad.size // grad.shape[-1]
-        sum_g = grad.sum(axis=axes)
-        sum_g_xhat = (grad * self.x_hat).sum(axis=axes)
+        sum_g = channel_sums(grad)
+        sum_g_xhat = channel_sums(grad * self.x_hat)
         dx = None
         if self.needs_grad[0]:
             dx = (self.gamma * self.inv_std / m) * (m * grad - sum_g - self.x_hat * sum_g_xhat)
@@ -105,8 +105,9 @@ def batch_norm_with_moments(x: Any, gamma: Any, beta: Any,
                          f"per feature: a batch of 2 or more samples (in fit, a batch_size that "
                          f"does not leave a last batch of 1 sample), or use inference mode "
                          f"(training=False).")
-    axes = tuple(range(x.ndim - 1))
-    mean, variance = x.data.mean(axis=axes), x.data.var(axis=axes)
+    mean = channel_sums(x.data) / m
+    centered = x.data - mean
+    variance = channel_sums(centered * centered) / m
     y = BatchNorm.apply(x, gamma, beta, mean=mean, variance=variance, epsilon=epsilon)
     return y, mean, variance
 

@@ -48,7 +48,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 #: Below this many elements per thread, starting threads costs more than it saves.
-MIN_ELEMENTS_PER_THREAD = 1 << 16
+MIN_ELEMENTS_PER_THREAD = 1 << 18
 
 _threads = 1            # the setting, n
 _active = 1             # the threads used now: n, or fewer on a busy machine (adapt_to_load)
@@ -209,10 +209,15 @@ def over_batch(work: Callable[[slice], None], batch: int, elements: int) -> None
         work(slice(0, batch))
         return
     if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="tinydl")
+        _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="tinydl")
     bounds = [batch * i // parts for i in range(parts + 1)]
-    for future in [_pool.submit(work, slice(lo, hi)) for lo, hi in zip(bounds, bounds[1:])]:
-        future.result()  # re-raises an exception from the thread
+    # the calling thread does the first slice itself rather than wait idle
+    futures = [_pool.submit(work, slice(lo, hi)) for lo, hi in zip(bounds[1:-1], bounds[2:])]
+    try:
+        work(slice(0, bounds[1]))
+    finally:
+        for future in futures:
+            future.result()  # waits; re-raises an exception from the thread
 
 
 _use(_from_environment())

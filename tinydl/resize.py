@@ -28,6 +28,7 @@ import numpy as np
 
 from .autograd import Function, Tensor, to_array
 from .conv import as_pair, check_nhwc
+from .parallel import over_batch
 
 INTERPOLATIONS = ("nearest", "bilinear")
 
@@ -75,7 +76,19 @@ class UpSampling2D(Function):
         n, h, w, c = self.x_shape
         sh, sw = self.size
         if self.interpolation == "nearest":
-            return grad.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4))
+            # dx[n, r, t] = Σ_{i<sh, j<sw} g[n, sh·r + i, sw·t + j]: one add per (i, j)
+            # over all pixels (numpy's sum over the two inner axes loops per pixel, slower)
+            blocks = grad.reshape(n, h, sh, w, sw, c)
+            dx = np.empty(self.x_shape, dtype=grad.dtype)
+
+            def work(s):
+                np.copyto(dx[s], blocks[s, :, 0, :, 0])
+                for i in range(sh):
+                    for j in range(sw):
+                        if i or j:
+                            dx[s] += blocks[s, :, i, :, j]
+            over_batch(work, n, grad.size)
+            return dx
         cols = self.a_w.T @ grad.reshape(n * h * sh, w * sw, c)           # (n·H_out, w, c)
         return (self.a_h.T @ cols.reshape(n, h * sh, w * c)).reshape(n, h, w, c)
 
