@@ -256,24 +256,29 @@ def test_dilated_convolution_with_many_channels(strides, dilation):
 # -- the convolution in pieces (tinydl.conv.CHUNK_BYTES) and split between threads --------
 
 class pieces_of:
-    """Within the block, tinydl.conv.CHUNK_BYTES is `value` (1: one sample per piece)."""
+    """Within the block, tinydl.conv.CHUNK_BYTES is `value` (1: one sample per piece),
+    and with keep=False no patch matrix is kept for the backward pass (KEEP_BYTES = 0:
+    the kernel gradient builds the pieces again)."""
 
-    def __init__(self, value: int):
-        self.value = value
+    def __init__(self, value: int, keep: bool = True):
+        self.value, self.keep = value, keep
 
     def __enter__(self):
-        self.saved, conv.CHUNK_BYTES = conv.CHUNK_BYTES, self.value
+        self.saved = conv.CHUNK_BYTES, conv.KEEP_BYTES
+        conv.CHUNK_BYTES = self.value
+        conv.KEEP_BYTES = conv.KEEP_BYTES if self.keep else 0
 
     def __exit__(self, *exc):
-        conv.CHUNK_BYTES = self.saved
+        conv.CHUNK_BYTES, conv.KEEP_BYTES = self.saved
 
 
-@given(tst.conv_geometries(max_batch=4, max_size=6, max_dilation=2), st.data())
-def test_grad_correlate2d_one_sample_per_piece(g, data):
+@given(tst.conv_geometries(max_batch=4, max_size=6, max_dilation=2), st.booleans(), st.data())
+def test_grad_correlate2d_one_sample_per_piece(g, keep, data):
     # CHUNK_BYTES = 1: every sample is its own piece, in the forward pass, the kernel
-    # gradient (summed over pieces) and the input gradient
+    # gradient (summed over pieces, kept from the forward pass or built again) and the
+    # input gradient
     x, w, b = draw_conv(data, g)
-    with pieces_of(1):
+    with pieces_of(1, keep):
         got = F.conv2d(x, w, b, strides=g.strides, padding=g.padding, dilation_rate=g.dilation)
         np.testing.assert_allclose(got.data, conv2d_loops(x, w, b, g.strides, g.padding,
                                                           g.dilation), rtol=1e-12, atol=1e-12)

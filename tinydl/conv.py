@@ -154,6 +154,12 @@ def window_offset(xp: np.ndarray, a: int, b: int, strides: tuple[int, int],
 #: over 96 channels at 32×42 (batch 32) took 31 ms in one piece and 16 ms in pieces.
 CHUNK_BYTES = 4 << 20
 
+#: Patch matrices up to this size in all (a layer's whole batch) are kept from the forward
+#: pass for the kernel gradient; larger ones are built again, piece by piece, in the
+#: backward pass. Keeping them spares a second im2col (the article's CNN: about 10% of
+#: a step) at the price of the memory.
+KEEP_BYTES = 64 << 20
+
 
 def sample_chunks(n: int, bytes_per_sample: int) -> list[slice]:
     """Consecutive slices of range(n), each about CHUNK_BYTES / bytes_per_sample samples
@@ -201,12 +207,13 @@ def im2col(xp: np.ndarray, kh: int, kw: int, strides: tuple[int, int], out_hw: t
 
 def patch_product(xp: np.ndarray, w: np.ndarray, b: np.ndarray | None,
                   strides: tuple[int, int], dilation: tuple[int, int],
-                  out_hw: tuple[int, int]) -> np.ndarray:
+                  out_hw: tuple[int, int], keep: list | None = None) -> np.ndarray:
     """Cross-correlation of a padded NHWC batch as patch matrix times kernel:
     y[n, i, j] = P[(n, i, j)] @ W + b with P = im2col(xp) and W = w as (kh·kw·C_in, C_out),
     computed piece by piece (`sample_chunks`) into one (N, Ho, Wo, C_out) array. The bias
     rides in the product as a row of W against a column of ones in P. A 1×1 kernel with
-    stride 1 needs no patches: P is xp itself, seen as (N·H·W, C_in), and b is added."""
+    stride 1 needs no patches: P is xp itself, seen as (N·H·W, C_in), and b is added.
+    With a list `keep`, the pieces of P are appended to it (for `patch_gradient`)."""
     n, cin = xp.shape[0], xp.shape[3]
     kh, kw, _, cout = w.shape
     ho, wo = out_hw
@@ -222,17 +229,20 @@ def patch_product(xp: np.ndarray, w: np.ndarray, b: np.ndarray | None,
         cols = (xp[s, :ho, :wo].reshape(-1, cin) if pointwise
                 else im2col(xp[s], kh, kw, strides, out_hw, ones_column=ones, dilation=dilation))
         np.matmul(cols, weights, out=rows)
+        if keep is not None:
+            keep.append(cols)
         if b is not None and pointwise:
             rows += b.astype(dtype, copy=False)
     return y
 
 
 def patch_gradient(xp: np.ndarray, g: np.ndarray, kh: int, kw: int, strides: tuple[int, int],
-                   dilation: tuple[int, int],
-                   bias: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+                   dilation: tuple[int, int], bias: bool = False,
+                   kept: list | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """(dL/dW, dL/db) of `patch_product`: dW = Pᵀ G (kh·kw·C_in, C_out) with P = im2col(xp)
     and G = g as (N·Ho·Wo, C_out), summed piece by piece; with `bias`, db = Σ G over the
-    pixels comes out of the same product as the row of P's column of ones (else None)."""
+    pixels comes out of the same product as the row of P's column of ones (else None).
+    `kept`: the pieces of P that `patch_product` kept, or None to build them again."""
     n, cin = xp.shape[0], xp.shape[3]
     ho, wo, cout = g.shape[1:]
     k = kh * kw * cin
@@ -241,10 +251,13 @@ def patch_gradient(xp: np.ndarray, g: np.ndarray, kh: int, kw: int, strides: tup
     ones = bias and not pointwise
     dwb = np.zeros((k + ones, cout), dtype=dtype)
     part = np.empty_like(dwb)
-    for s in sample_chunks(n, ho * wo * kh * kw * cin * xp.itemsize):
-        cols = (xp[s, :ho, :wo].reshape(-1, cin) if pointwise
-                else im2col(xp[s], kh, kw, strides, (ho, wo), ones_column=ones,
-                            dilation=dilation))
+    for i, s in enumerate(sample_chunks(n, ho * wo * kh * kw * cin * xp.itemsize)):
+        if kept:
+            cols = kept[i]
+        else:
+            cols = (xp[s, :ho, :wo].reshape(-1, cin) if pointwise
+                    else im2col(xp[s], kh, kw, strides, (ho, wo), ones_column=ones,
+                                dilation=dilation))
         np.matmul(cols.T, g[s].reshape(-1, cout), out=part)
         dwb += part
     if not bias:
@@ -343,14 +356,18 @@ class Correlate2D(Function):
                              f"channel); got shape {b.shape}")
         self.pads, self.w, self.has_bias = pads, w, b is not None
         self.xp = np.pad(x, ((0, 0), *pads, (0, 0))) if any(map(any, pads)) else x
-        return patch_product(self.xp, w, b, self.strides, self.dilation, out_hw)
+        kh, kw, cin, _ = w.shape
+        size = x.shape[0] * out_hw[0] * out_hw[1] * kh * kw * cin * x.itemsize
+        self.kept = [] if size <= KEEP_BYTES and (kh, kw) != (1, 1) else None
+        return patch_product(self.xp, w, b, self.strides, self.dilation, out_hw, self.kept)
 
     def backward(self, grad):
         kh, kw, cin, cout = self.w.shape
         dw = db = dx = None
         if self.needs_grad[1] or (self.has_bias and self.needs_grad[2]):
             dw, db = patch_gradient(self.xp, grad, kh, kw, self.strides, self.dilation,
-                                    self.has_bias)
+                                    self.has_bias, self.kept)
+            self.kept = None
             dw = dw.reshape(self.w.shape)
         if self.needs_grad[0]:
             dx = input_gradient(grad, self.w, self.strides, self.pads, self.xp.shape,
