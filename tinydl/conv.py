@@ -207,13 +207,15 @@ def im2col(xp: np.ndarray, kh: int, kw: int, strides: tuple[int, int], out_hw: t
 
 def patch_product(xp: np.ndarray, w: np.ndarray, b: np.ndarray | None,
                   strides: tuple[int, int], dilation: tuple[int, int],
-                  out_hw: tuple[int, int], keep: list | None = None) -> np.ndarray:
+                  out_hw: tuple[int, int], keep: list | None = None,
+                  relu: bool = False) -> np.ndarray:
     """Cross-correlation of a padded NHWC batch as patch matrix times kernel:
     y[n, i, j] = P[(n, i, j)] @ W + b with P = im2col(xp) and W = w as (kh·kw·C_in, C_out),
     computed piece by piece (`sample_chunks`) into one (N, Ho, Wo, C_out) array. The bias
     rides in the product as a row of W against a column of ones in P. A 1×1 kernel with
     stride 1 needs no patches: P is xp itself, seen as (N·H·W, C_in), and b is added.
-    With a list `keep`, the pieces of P are appended to it (for `patch_gradient`)."""
+    With a list `keep`, the pieces of P are appended to it (for `patch_gradient`). With
+    `relu`, y = max(0, P @ W + b), each piece while it is still in the cache."""
     n, cin = xp.shape[0], xp.shape[3]
     kh, kw, _, cout = w.shape
     ho, wo = out_hw
@@ -233,16 +235,21 @@ def patch_product(xp: np.ndarray, w: np.ndarray, b: np.ndarray | None,
             keep.append(cols)
         if b is not None and pointwise:
             rows += b.astype(dtype, copy=False)
+        if relu:
+            np.maximum(rows, 0, out=rows)
     return y
 
 
 def patch_gradient(xp: np.ndarray, g: np.ndarray, kh: int, kw: int, strides: tuple[int, int],
-                   dilation: tuple[int, int], bias: bool = False,
-                   kept: list | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+                   dilation: tuple[int, int], bias: bool = False, kept: list | None = None,
+                   relu_out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """(dL/dW, dL/db) of `patch_product`: dW = Pᵀ G (kh·kw·C_in, C_out) with P = im2col(xp)
     and G = g as (N·Ho·Wo, C_out), summed piece by piece; with `bias`, db = Σ G over the
     pixels comes out of the same product as the row of P's column of ones (else None).
-    `kept`: the pieces of P that `patch_product` kept, or None to build them again."""
+    `kept`: the pieces of P that `patch_product` kept, or None to build them again.
+    `relu_out`: the output y = max(0, ·) of a product made with relu=True; then g is the
+    gradient with respect to y, and each piece of G is masked by y > 0 (the ReLU's
+    backward) just before its product."""
     n, cin = xp.shape[0], xp.shape[3]
     ho, wo, cout = g.shape[1:]
     k = kh * kw * cin
@@ -251,6 +258,7 @@ def patch_gradient(xp: np.ndarray, g: np.ndarray, kh: int, kw: int, strides: tup
     ones = bias and not pointwise
     dwb = np.zeros((k + ones, cout), dtype=dtype)
     part = np.empty_like(dwb)
+    db = np.zeros(cout, dtype=dtype) if bias and not ones else None
     for i, s in enumerate(sample_chunks(n, ho * wo * kh * kw * cin * xp.itemsize)):
         if kept:
             cols = kept[i]
@@ -258,11 +266,16 @@ def patch_gradient(xp: np.ndarray, g: np.ndarray, kh: int, kw: int, strides: tup
             cols = (xp[s, :ho, :wo].reshape(-1, cin) if pointwise
                     else im2col(xp[s], kh, kw, strides, (ho, wo), ones_column=ones,
                                 dilation=dilation))
-        np.matmul(cols.T, g[s].reshape(-1, cout), out=part)
+        gs = g[s].reshape(-1, cout)
+        if relu_out is not None:
+            gs = gs * (relu_out[s].reshape(-1, cout) > 0)
+        np.matmul(cols.T, gs, out=part)
         dwb += part
+        if db is not None:
+            db += channel_sums(gs)
     if not bias:
         return dwb, None
-    return (dwb[:k], dwb[k]) if ones else (dwb, channel_sums(g))
+    return (dwb[:k], dwb[k]) if ones else (dwb, db)
 
 
 def input_gradient(g: np.ndarray, w: np.ndarray, strides: tuple[int, int],
@@ -348,7 +361,8 @@ class Correlate2D(Function):
     P built again piece by piece rather than kept from the forward pass, and db = Σ G out
     of the same product), and dx the adjoint of the correlation (`input_gradient`).
     """
-    def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1, op="correlate2d"):
+    def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1, op="correlate2d",
+                relu=False):
         self.strides, self.dilation, pads, out_hw = _geometry(x, w, strides, padding,
                                                               dilation_rate, op)
         if b is not None and b.shape != (w.shape[3],):
@@ -359,14 +373,20 @@ class Correlate2D(Function):
         kh, kw, cin, _ = w.shape
         size = x.shape[0] * out_hw[0] * out_hw[1] * kh * kw * cin * x.itemsize
         self.kept = [] if size <= KEEP_BYTES and (kh, kw) != (1, 1) else None
-        return patch_product(self.xp, w, b, self.strides, self.dilation, out_hw, self.kept)
+        y = patch_product(self.xp, w, b, self.strides, self.dilation, out_hw, self.kept, relu)
+        self.relu_out = y if relu else None
+        return y
 
     def backward(self, grad):
         kh, kw, cin, cout = self.w.shape
         dw = db = dx = None
+        relu_out = self.relu_out
+        if relu_out is not None and self.needs_grad[0]:
+            # dx needs the whole masked gradient anyway: mask it once, here
+            grad, relu_out = grad * (relu_out > 0), None
         if self.needs_grad[1] or (self.has_bias and self.needs_grad[2]):
             dw, db = patch_gradient(self.xp, grad, kh, kw, self.strides, self.dilation,
-                                    self.has_bias, self.kept)
+                                    self.has_bias, self.kept, relu_out)
             self.kept = None
             dw = dw.reshape(self.w.shape)
         if self.needs_grad[0]:
@@ -377,10 +397,15 @@ class Correlate2D(Function):
 
 class Conv2D(Function):
     """True convolution (the article's formula): correlation with the kernel flipped,
-    conv2d(x, w) = correlate2d(x, w[::-1, ::-1]); the kernel gradient is flipped back."""
-    def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1):
+    conv2d(x, w) = correlate2d(x, w[::-1, ::-1]); the kernel gradient is flipped back.
+
+    relu=True (what the Conv2D layer asks for with activation='relu') returns
+    max(0, conv2d(x, w) + b) as one op: the ReLU runs on each piece of the output while
+    it is in the cache, and its backward is folded into the kernel gradient's pieces."""
+    def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1, relu=False):
         self.corr = Correlate2D()
-        return self.corr.forward(x, w[::-1, ::-1], b, strides, padding, dilation_rate, op="conv2d")
+        return self.corr.forward(x, w[::-1, ::-1], b, strides, padding, dilation_rate,
+                                 op="conv2d", relu=relu)
 
     def backward(self, grad):
         self.corr.needs_grad = self.needs_grad

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import activations, functional as F, initializers, regularizers, utils
 from ..autograd import Tensor
+from ..conv import Conv2D as ConvOp, _inputs as conv_inputs
 from ..conv import as_pair, output_padding_pair, padding_amounts, transposed_size
 from .layer import Layer, Shape, activation_name, require_rank
 
@@ -107,6 +108,13 @@ class Conv2D(Layer):
             self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
+        if self.activation is activations.relu:
+            # one fused op (tinydl.conv.Conv2D with relu=True); no pre-activation kept
+            self.pre_activation = None
+            return ConvOp.apply(*conv_inputs(x, self.kernel, self.bias, "conv2d"),
+                                strides=self.strides,
+                                padding=self.padding, dilation_rate=self.dilation_rate,
+                                relu=True)
         self.pre_activation = F.conv2d(x, self.kernel, self.bias, self.strides, self.padding,
                                        self.dilation_rate)
         return self.activation(self.pre_activation)
