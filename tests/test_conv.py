@@ -290,23 +290,26 @@ def test_grad_correlate2d_one_sample_per_piece(g, keep, data):
 def test_patches_split_between_threads(c_in, c_out):
     # large enough for im2col to split its rows between two threads (both of its copy
     # paths: C >= 16 one strided copy, fewer channels one copy per kernel offset); the
-    # result must not depend on the split (up to BLAS's rounding: the products differ in
-    # shape with the pieces)
+    # result must not depend on the split (up to BLAS's rounding: with pieces of one
+    # sample the products differ in shape); one thread is checked against the loops
+    # in the tests above
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((2, 64, 61, c_in))
+    n = 2 if c_in >= 16 else 6
+    x = rng.standard_normal((n, 128, 125, c_in))
     w, b = rng.standard_normal((3, 3, c_in, c_out)), rng.standard_normal(c_out)
+    assert n * 128 * 125 * 9 * c_in >= 2 * tinydl.parallel.MIN_ELEMENTS_PER_THREAD
     saved = tinydl.get_num_threads()
     try:
         tinydl.set_num_threads(2)
         assert tinydl.parallel.threads_in_use() == 2
-        two = F.conv2d(x, w, b, padding="same").data
+        with pieces_of(64 << 20):
+            two = F.conv2d(x, w, b, padding="same").data
         tinydl.set_num_threads(1)
-        one = F.conv2d(x, w, b, padding="same").data
+        with pieces_of(1):
+            one = F.conv2d(x, w, b, padding="same").data
     finally:
         tinydl.set_num_threads(saved)
-    want = conv2d_loops(x, w, b, 1, "same")
-    np.testing.assert_allclose(two, want, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(one, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(two, one, rtol=1e-12, atol=1e-12)
 
 
 # -- the Conv2D layer's fused convolution + ReLU (tinydl.conv.Conv2D with relu=True) -----

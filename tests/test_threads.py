@@ -131,8 +131,8 @@ def test_the_pool_runs_exactly_n_threads_at_once():
 
 
 def test_results_do_not_depend_on_the_thread_count():
-    x = np.random.default_rng(0).normal(size=(8, 80, 80, 16)).astype(np.float32)
-    grad = np.random.default_rng(1).normal(size=(8, 40, 40, 16)).astype(np.float32)
+    x = np.random.default_rng(0).normal(size=(8, 160, 160, 16)).astype(np.float32)
+    grad = np.random.default_rng(1).normal(size=(8, 80, 80, 16)).astype(np.float32)
     results = []
     for n in (1, 3):
         set_num_threads(n)

@@ -48,7 +48,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 #: Below this many elements per thread, starting threads costs more than it saves.
-MIN_ELEMENTS_PER_THREAD = 1 << 18
+MIN_ELEMENTS_PER_THREAD = 1 << 20
 
 _threads = 1            # the setting, n
 _active = 1             # the threads used now: n, or fewer on a busy machine (adapt_to_load)
