@@ -293,8 +293,10 @@ def input_gradient(g: np.ndarray, w: np.ndarray, strides: tuple[int, int],
 
     computed like the forward pass (`patch_product`); padding g by d·(k-1) - top (and so
     on) instead gives dx without the padding directly. Its patches hold kh·kw·C_out
-    values per pixel, so it is used when C_out ≤ C_in; otherwise, and for other strides,
-    `scatter_windows`, whose products make kh·kw·C_in values per pixel.
+    values per pixel, so it is used when C_out ≤ C_in; otherwise `scatter_windows`,
+    whose products make kh·kw·C_in values per pixel; and for strides > 1 (splitting
+    dx_p into its s_h·s_w phases, one stride-1 correlation each, was tried: slower here
+    on the DCGAN's layers, and much slower for one input channel).
     """
     if strides != (1, 1) or w.shape[3] > w.shape[2]:
         return scatter_windows(g.reshape(-1, g.shape[3]), w, strides, pads, padded_shape,
@@ -303,15 +305,20 @@ def input_gradient(g: np.ndarray, w: np.ndarray, strides: tuple[int, int],
     (top, bottom), (left, right) = pads
     dh, dw = dilation
     h, wd = padded_shape[1] - top - bottom, padded_shape[2] - left - right
-    before = (dh * (kh - 1) - top, dh * (kh - 1) - bottom)
-    side = (dw * (kw - 1) - left, dw * (kw - 1) - right)
-    # a padding larger than the kernel's reach means cropping g instead of padding it
-    g = g[:, max(-before[0], 0):g.shape[1] - max(-before[1], 0),
-          max(-side[0], 0):g.shape[2] - max(-side[1], 0)]
-    gp = np.pad(g, ((0, 0), (max(before[0], 0), max(before[1], 0)),
-                    (max(side[0], 0), max(side[1], 0)), (0, 0)))
+    gp = pad_or_crop(g, (dh * (kh - 1) - top, dh * (kh - 1) - bottom),
+                     (dw * (kw - 1) - left, dw * (kw - 1) - right))
     turned = np.ascontiguousarray(w[::-1, ::-1].transpose(0, 1, 3, 2))
     return patch_product(gp, turned, None, (1, 1), dilation, (h, wd))
+
+
+def pad_or_crop(g: np.ndarray, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
+    """g (N, H, W, C) with rows[0] zero rows added at the top and rows[1] at the bottom
+    (cols: left and right); a negative amount cuts that many off instead."""
+    (top, bottom), (left, right) = rows, cols
+    g = g[:, max(-top, 0):g.shape[1] - max(-bottom, 0),
+          max(-left, 0):g.shape[2] - max(-right, 0)]
+    pads = ((0, 0), (max(top, 0), max(bottom, 0)), (max(left, 0), max(right, 0)), (0, 0))
+    return np.pad(g, pads) if any(map(any, pads)) else g
 
 
 def channel_sums(g: np.ndarray) -> np.ndarray:
