@@ -118,6 +118,8 @@ class MaxPool2D(_Pool2D):
         xp = self.xp = self.setup(x, pool_size, strides, padding, fill=-np.inf)
         (ph, pw), (sh, sw), (ho, wo) = self.pool, self.strides, self.out_hw
         n, hp, _, c = xp.shape
+        if (sh, sw) == (ph, pw) and ph * pw <= 255:
+            return self._forward_tiled()
         self.row_max = np.empty((n, hp, wo, c), dtype=x.dtype)    # max across columns
         self.out = np.empty((n, ho, wo, c), dtype=x.dtype)        # then down the rows
 
@@ -129,7 +131,7 @@ class MaxPool2D(_Pool2D):
 
     def backward(self, grad):
         (ph, pw), (sh, sw), (ho, wo) = self.pool, self.strides, self.out_hw
-        if (sh, sw) == (ph, pw):
+        if self.winner is not None:
             return self.crop(self._route_tiled(grad))
         g_rows = _gradient_buffer(self.row_max.shape, 1, ph, sh, ho, grad.dtype)
         dxp = _gradient_buffer(self.padded_shape, 2, pw, sw, wo, grad.dtype)
@@ -141,30 +143,53 @@ class MaxPool2D(_Pool2D):
         return self.crop(dxp)
 
 
+    winner = None    # tiled windows: the offset of each window's first maximum
+
+    def _forward_tiled(self):
+        """Forward when the windows tile the image (strides = pool size, Keras' default):
+        with x viewed as (N, Ho, ph, Wo, pw, C), each window is one (ph, pw) block. A
+        running maximum over the ph·pw offsets in row-major order also records, per
+        output, the index k of the offset that holds the first maximum (a later offset
+        takes over only when strictly larger: ties go to the earliest, as in Keras and
+        PyTorch), so the backward needs no comparison with the input again."""
+        (ph, pw), (ho, wo) = self.pool, self.out_hw
+        n, c = self.padded_shape[0], self.padded_shape[3]
+        self.out = np.empty((n, ho, wo, c), dtype=self.xp.dtype)
+        self.winner = np.empty((n, ho, wo, c), dtype=np.uint8)
+
+        def work(s):
+            blocks = self.xp[s, :ho * ph, :wo * pw].reshape(-1, ho, ph, wo, pw, c)
+            best, winner = self.out[s], self.winner[s]
+            np.copyto(best, blocks[:, :, 0, :, 0])
+            winner[...] = 0
+            larger = np.empty(best.shape, dtype=bool)
+            taken = np.empty(best.shape, dtype=np.uint8)
+            for k in range(1, ph * pw):
+                candidate = blocks[:, :, k // pw, :, k % pw]
+                np.greater(candidate, best, out=larger)
+                np.maximum(best, candidate, out=best)
+                # winner = k where larger: k exceeds every earlier index, so a maximum
+                # does it (a masked write is branchy and slow on a patternless mask)
+                np.multiply(larger, np.uint8(k), out=taken)
+                np.maximum(winner, taken, out=winner)
+        over_batch(work, n, self.xp.size)
+        return self.out
+
     def _route_tiled(self, grad):
-        """Backward when the windows tile the image (strides = pool size, Keras' default):
-        with x viewed as (N, Ho, ph, Wo, pw, C), each window is one (ph, pw) block, so
-        one comparison with the broadcast maxima marks every window's maxima; walking
-        the ph·pw offsets in row-major order keeps only the first in each (a running
-        'taken' mask: the same pixel the two-pass route picks), and one product sends
-        the gradient there. Rows and columns that no window covers get 0."""
+        """Backward of `_forward_tiled`: offset k of every window gets g where it won,
+        0 elsewhere (one product per offset). Rows and columns that no window covers
+        get 0."""
         (ph, pw), (ho, wo) = self.pool, self.out_hw
         n, hp, wp, c = self.padded_shape
         dxp = (np.empty if (ho * ph, wo * pw) == (hp, wp) else np.zeros)(self.padded_shape,
                                                                         grad.dtype)
 
         def work(s):
-            blocks = self.xp[s, :ho * ph, :wo * pw].reshape(-1, ho, ph, wo, pw, c)
-            winners = blocks == self.out[s, :, None, :, None, :]
-            offsets = [winners[:, :, a, :, b] for a in range(ph) for b in range(pw)]
-            taken = offsets[0].copy()
-            for view in offsets[1:-1]:
-                view &= ~taken               # an earlier offset already holds the maximum
-                taken |= view
-            if len(offsets) > 1:
-                np.logical_not(taken, out=offsets[-1])   # the last offset gets the rest
-            np.multiply(grad[s, :, None, :, None, :], winners,
-                        out=dxp[s, :ho * ph, :wo * pw].reshape(winners.shape))
+            blocks = dxp[s, :ho * ph, :wo * pw].reshape(-1, ho, ph, wo, pw, c)
+            won = np.empty(grad[s].shape, dtype=bool)
+            for k in range(ph * pw):
+                np.equal(self.winner[s], k, out=won)
+                np.multiply(grad[s], won, out=blocks[:, :, k // pw, :, k % pw])
         over_batch(work, len(grad), dxp.size)
         return dxp
 
