@@ -42,7 +42,9 @@ does not.
 Padding: 'valid' (none), 'same' (Keras' rule: output size ceil(H / s), the padding split
 evenly with the odd pixel at the bottom/right), an int p (p on every side) or a pair
 (p_h, p_w). Implementation: im2col — every kh×kw×C_in patch becomes a row of a matrix,
-so the whole convolution is a single matrix product (BLAS does the heavy lifting).
+so the convolution is a matrix product (BLAS does the heavy lifting), done a few samples
+at a time so that each piece of the patch matrix is still in the cache when BLAS reads it
+(`patch_product`, `CHUNK_BYTES`).
 
 Transposed convolution (`conv2d_transpose`, `correlate2d_transpose`; "deconvolution",
 the upsampling layer of a GAN generator) is the adjoint of the convolution with respect
