@@ -366,9 +366,9 @@ class Correlate2D(Function):
 
     Forward: the matrix product of the patches P (N·Ho·Wo, kh·kw·C_in) and the kernel W
     (kh·kw·C_in, C_out), plus the bias (`patch_product`, a few samples at a time).
-    Backward with G = dL/dy as (N·Ho·Wo, C_out): [dW; dbᵀ] = [P 1]ᵀ G (`patch_gradient`,
-    P built again piece by piece rather than kept from the forward pass, and db = Σ G out
-    of the same product), and dx the adjoint of the correlation (`input_gradient`).
+    Backward with G = dL/dy as (N·Ho·Wo, C_out): [dW; dbᵀ] = [P 1]ᵀ G (`patch_gradient`:
+    P's pieces kept from the forward pass up to KEEP_BYTES, else built again, and db = Σ G
+    out of the same product), and dx the adjoint of the correlation (`input_gradient`).
     """
     def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1, op="correlate2d",
                 relu=False):
@@ -536,11 +536,15 @@ class Correlate2DTranspose(Function):
         dy = dw = db = None
         if self.needs_grad[0] or self.needs_grad[1]:
             gp = np.pad(grad, ((0, 0), *self.pads, (0, 0))) if any(map(any, self.pads)) else grad
-            if self.needs_grad[0]:
-                dy = patch_product(gp, self.w, None, self.strides, (1, 1), self.y.shape[1:3])
+            n, h, w = self.y.shape[:3]
+            size = n * h * w * kh * kw * cout * gp.itemsize        # bytes of P
+            kept = [] if self.needs_grad[1] and size <= KEEP_BYTES else None
+            if self.needs_grad[0]:      # dW below reuses these patches of G_p
+                dy = patch_product(gp, self.w, None, self.strides, (1, 1), self.y.shape[1:3],
+                                   kept)
             if self.needs_grad[1]:
-                dw = patch_gradient(gp, self.y, kh, kw, self.strides, (1, 1))[0].reshape(
-                    self.w.shape)
+                dw = patch_gradient(gp, self.y, kh, kw, self.strides, (1, 1),
+                                    kept=kept)[0].reshape(self.w.shape)
         if self.has_bias and self.needs_grad[2]:
             db = channel_sums(grad)
         return (dy, dw, db) if self.has_bias else (dy, dw)
