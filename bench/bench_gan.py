@@ -1,8 +1,10 @@
 """Lesson 8's GAN measured epoch by epoch: training speed and a quality score, tinydl and
 the same GAN in PyTorch side by side.
 
-Per framework, in its own subprocess (tinydl first, then PyTorch), the MLP GAN of
-lessons/08_gan_mnist_digits.py is trained on MNIST:
+Per framework, in its own subprocess, the MLP GAN of lessons/08_gan_mnist_digits.py is
+trained on MNIST. Both subprocesses start together and take turns, one epoch each
+(tinydl's epoch 1, PyTorch's epoch 1, tinydl's epoch 2, ...): the one waiting blocks on
+its stdin, so a slow spell of the machine falls on both frameworks, not on one.
 
 * tinydl: the lesson's own `make_gan` (imported from the lesson file), trained with
   `GAN.fit` one epoch at a time, so the run is the lesson's run step for step;
@@ -111,6 +113,12 @@ def tinydl_gan(args: argparse.Namespace, work: Path):
     return gan
 
 
+def wait_for_turn() -> None:
+    """Block until the parent says "go" on stdin (before each timed epoch)."""
+    if sys.stdin.readline().strip() != "go":
+        sys.exit("the parent process is gone")
+
+
 def run_tinydl(args: argparse.Namespace, work: Path) -> dict:
     import warnings
 
@@ -121,6 +129,7 @@ def run_tinydl(args: argparse.Namespace, work: Path) -> dict:
     gan = tinydl_gan(args, work)
     seconds, caught = [], []
     for epoch in range(1, args.epochs + 1):
+        wait_for_turn()
         with warnings.catch_warnings(record=True) as found:
             warnings.simplefilter("always", GANWarning)
             start = time.perf_counter()
@@ -330,6 +339,7 @@ def run_torch(args: argparse.Namespace, work: Path) -> dict:
     n, keys = len(x), ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm")
     seconds, history = [], {k: [] for k in keys}
     for epoch in range(1, args.epochs + 1):
+        wait_for_turn()
         start = time.perf_counter()
         sums = dict.fromkeys(keys, 0.0)
         for index in torch.randperm(n, generator=gan.rng).split(args.batch_size):
@@ -373,28 +383,54 @@ def worker(args: argparse.Namespace) -> None:
 
 # -- the parent ----------------------------------------------------------------------------
 
-def run_worker(name: str, args: argparse.Namespace, work: Path) -> dict:
-    """Run one framework's worker, echoing its progress lines; returns its RESULT."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--work", str(work),
-           "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
-           "--seed", str(args.seed)] + (["--dcgan"] if args.dcgan else []) + (
-           ["--check", "--check-steps", str(args.check_steps)] if args.check else [])
-    env = os.environ | {"TINYDL_BENCH_DATA": str(work / "data.npz")}
-    start = time.perf_counter()
-    with open(work / f"{name}.stderr", "w+") as errors:   # a file: a full pipe cannot block
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
-        result = None
-        for line in proc.stdout:
+class Worker:
+    """One framework's worker process; its progress lines are echoed as they come."""
+
+    def __init__(self, name: str, args: argparse.Namespace, work: Path) -> None:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--work",
+               str(work), "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
+               "--seed", str(args.seed)] + (["--dcgan"] if args.dcgan else []) + (
+               ["--check", "--check-steps", str(args.check_steps)] if args.check else [])
+        env = os.environ | {"TINYDL_BENCH_DATA": str(work / "data.npz")}
+        self.name, self.result, self.start = name, None, time.perf_counter()
+        self.errors = open(work / f"{name}.stderr", "w+")  # a file: a full pipe cannot block
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.errors, text=True, env=env)
+
+    def run_epoch(self) -> None:
+        """Let the worker train one epoch; returns when it has reported it."""
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+        self.read(until_epoch=True)
+
+    def read(self, until_epoch: bool = False) -> None:
+        for line in self.proc.stdout:
             if line.startswith("RESULT "):
-                result = json.loads(line[len("RESULT "):])
+                self.result = json.loads(line[len("RESULT "):])
             else:
-                print(f"  {name:<6} {line.rstrip()}", flush=True)
-        errors.seek(0)
-        stderr = errors.read()
-    if proc.wait() or result is None:
-        sys.exit(f"the {name} worker failed (exit {proc.returncode}):\n{stderr}")
-    result["wall_seconds"] = time.perf_counter() - start
-    return result
+                print(f"  {self.name:<6} {line.rstrip()}", flush=True)
+                if until_epoch and line.startswith("epoch "):
+                    return
+        if until_epoch:
+            self.finish()        # the worker ended before reporting its epoch: say why
+
+    def finish(self) -> dict:
+        """Read the rest, wait for the worker; its RESULT (exits on a failed worker)."""
+        self.read()
+        self.proc.stdin.close()
+        self.errors.seek(0)
+        stderr = self.errors.read()
+        self.errors.close()
+        if self.proc.wait() or self.result is None:
+            sys.exit(f"the {self.name} worker failed (exit {self.proc.returncode}):\n{stderr}")
+        self.result["wall_seconds"] = time.perf_counter() - self.start
+        return self.result
+
+
+def run_worker(name: str, args: argparse.Namespace, work: Path) -> dict:
+    """Run one framework's worker alone (--check), echoing its progress lines; returns its
+    RESULT."""
+    return Worker(name, args, work).finish()
 
 
 def prepare(args: argparse.Namespace, work: Path):
@@ -664,10 +700,14 @@ def benchmark(args: argparse.Namespace, frameworks: list[str], work: Path) -> in
           f"scored per epoch against {len(test_images):,} test digits; load average "
           f"{load_start}", flush=True)
 
+    print(f"\ntraining, one epoch of each in turn: {', '.join(frameworks)}", flush=True)
+    workers = {name: Worker(name, args, work) for name in frameworks}
+    for _ in range(args.epochs):
+        for w in workers.values():
+            w.run_epoch()
     runs: dict[str, dict] = {}
-    for name in frameworks:
-        print(f"\n{name}: training", flush=True)
-        runs[name] = run_worker(name, args, work)
+    for name, w in workers.items():
+        runs[name] = w.finish()
         print(f"{name}: scoring {args.epochs} epochs of samples", flush=True)
         runs[name]["scores"] = score(name, args, work, args.out, classifier, real_features,
                                      lesson8)
