@@ -216,7 +216,8 @@ def patch_product(xp: np.ndarray, w: np.ndarray, b: np.ndarray | None,
     computed piece by piece (`sample_chunks`) into one (N, Ho, Wo, C_out) array. The bias
     rides in the product as a row of W against a column of ones in P. A 1×1 kernel with
     stride 1 needs no patches: P is xp itself, seen as (N·H·W, C_in), and b is added.
-    With a list `keep`, the pieces of P are appended to it (for `patch_gradient`). With
+    With a list `keep`, the pieces of P are appended to it as (samples, piece) pairs (for
+    `patch_gradient`). With
     `relu`, y = max(0, P @ W + b), each piece while it is still in the cache."""
     n, cin = xp.shape[0], xp.shape[3]
     kh, kw, _, cout = w.shape
@@ -234,7 +235,7 @@ def patch_product(xp: np.ndarray, w: np.ndarray, b: np.ndarray | None,
                 else im2col(xp[s], kh, kw, strides, out_hw, ones_column=ones, dilation=dilation))
         np.matmul(cols, weights, out=rows)
         if keep is not None:
-            keep.append(cols)
+            keep.append((s, cols))
         if b is not None and pointwise:
             rows += b.astype(dtype, copy=False)
         if relu:
@@ -248,7 +249,8 @@ def patch_gradient(xp: np.ndarray, g: np.ndarray, kh: int, kw: int, strides: tup
     """(dL/dW, dL/db) of `patch_product`: dW = Pᵀ G (kh·kw·C_in, C_out) with P = im2col(xp)
     and G = g as (N·Ho·Wo, C_out), summed piece by piece; with `bias`, db = Σ G over the
     pixels comes out of the same product as the row of P's column of ones (else None).
-    `kept`: the pieces of P that `patch_product` kept, or None to build them again.
+    `kept`: the (samples, piece) pairs of P that `patch_product` kept, or None to build
+    the pieces again.
     `relu_out`: the output y = max(0, ·) of a product made with relu=True; then g is the
     gradient with respect to y, and each piece of G is masked by y > 0 (the ReLU's
     backward) just before its product."""
@@ -261,10 +263,9 @@ def patch_gradient(xp: np.ndarray, g: np.ndarray, kh: int, kw: int, strides: tup
     dwb = np.zeros((k + ones, cout), dtype=dtype)
     part = np.empty_like(dwb)
     db = np.zeros(cout, dtype=dtype) if bias and not ones else None
-    for i, s in enumerate(sample_chunks(n, ho * wo * kh * kw * cin * xp.itemsize)):
-        if kept:
-            cols = kept[i]
-        else:
+    pieces = kept or [(s, None) for s in sample_chunks(n, ho * wo * k * xp.itemsize)]
+    for s, cols in pieces:
+        if cols is None:
             cols = (xp[s, :ho, :wo].reshape(-1, cin) if pointwise
                     else im2col(xp[s], kh, kw, strides, (ho, wo), ones_column=ones,
                                 dilation=dilation))
