@@ -44,7 +44,6 @@ import importlib.util
 import json
 import math
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -54,8 +53,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-LESSONS = ROOT / "lessons"
+from _shared import lesson, load_average, peak_rss_mib
+
 LATENT_DIM = 100
 DEFAULT_CLASSIFIER = Path("lesson_output") / "04_mnist_cnn" / "mnist_cnn.weights.npz"
 #: The issue's targets for tinydl after 20 epochs.
@@ -71,31 +70,10 @@ CHECK_RTOL = 1e-5
 
 # -- shared helpers (no tinydl, no torch) ------------------------------------------------
 
-def lesson(stem: str):
-    """Import lessons/<stem>.py as a module (tinydl worker and parent only)."""
-    if str(LESSONS) not in sys.path:
-        sys.path.insert(0, str(LESSONS))  # the lessons import their _lesson helper
-    spec = importlib.util.spec_from_file_location(f"lesson_{stem}", LESSONS / f"{stem}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def worker_data() -> dict[str, np.ndarray]:
     """The arrays the parent saved for the workers (TINYDL_BENCH_DATA)."""
     with np.load(os.environ["TINYDL_BENCH_DATA"]) as data:
         return {key: data[key] for key in data.files}
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def load_average() -> list[float]:
-    try:
-        return [round(v, 2) for v in os.getloadavg()]
-    except OSError:
-        return []
 
 
 # -- the tinydl worker ---------------------------------------------------------------------

@@ -38,7 +38,6 @@ import argparse
 import importlib.util
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from _shared import lesson as shared_lesson, load_average, peak_rss_mib
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "lessons" / "09_segmentation_unet.py"
@@ -55,24 +56,9 @@ CHECK_SCENES = 4
 CHECK_ATOL = 1e-4
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def load_average() -> list[float]:
-    try:
-        return [round(v, 2) for v in os.getloadavg()]
-    except OSError:
-        return []
-
-
 def lesson():
     """Import lessons/09_segmentation_unet.py (tinydl worker and parent only)."""
-    sys.path.insert(0, str(LESSON.parent))  # the lessons import their _lesson helper
-    spec = importlib.util.spec_from_file_location("lesson_09", LESSON)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return shared_lesson(LESSON.stem)
 
 
 # -- workers ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinydl.functional as F
-from tinydl import gradcheck
+from tinydl import Tensor, gradcheck
 from tinydl.testing import strategies as tst
 
 
@@ -245,6 +245,31 @@ def test_grad_log_softmax(data):
     x = data.draw(tst.arrays(tst.shapes()))
     axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
     gradcheck(lambda x: F.log_softmax(x, axis=axis), x)
+
+
+@given(st.integers(2, 16), st.integers(0, 2**32 - 1))
+def test_softmax_over_few_classes_of_many_positions(k, seed):
+    # above 4096 elements, up to 16 classes, the reductions loop over the classes
+    # (activations.reduce_last_axis): the same values as numpy's own reductions, forward
+    # and backward (the gradients are checked by central differences on small arrays above)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(scale=5.0, size=(3, 40, 50, k))
+    g = rng.normal(size=x.shape)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    s = e / e.sum(axis=-1, keepdims=True)
+    xt = Tensor(x, requires_grad=True)
+    y = F.softmax(xt)
+    y.backward(g)
+    np.testing.assert_allclose(y.data, s, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(xt.grad, s * (g - (g * s).sum(axis=-1, keepdims=True)),
+                               rtol=1e-10, atol=1e-13)
+    log_s = np.log(s)
+    xt = Tensor(x, requires_grad=True)
+    y = F.log_softmax(xt)
+    y.backward(g)
+    np.testing.assert_allclose(y.data, log_s, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(xt.grad, g - s * g.sum(axis=-1, keepdims=True),
+                               rtol=1e-10, atol=1e-12)
 
 
 # -- dropout: the mask is random, so each evaluation re-seeds the same generator ------

@@ -239,7 +239,19 @@ class Tensor:
 
 def _topological_order(root: Tensor) -> list[Tensor]:
     """Tensors reachable from `root` through the inputs that required grad when each op
-    ran (its `needs_grad`), inputs first.
+    ran (its `needs_grad`), inputs first."""
+    return topological_order(
+        root, every_input=False,
+        freed="backward(): trying to backward through a graph a second time; its saved "
+              "arrays were freed by the first backward(). Recompute the forward pass, or pass "
+              "retain_graph=True the first time.")
+
+
+def topological_order(root: Tensor, every_input: bool, freed: str) -> list[Tensor]:
+    """Tensors reachable from `root`, inputs first: through every input of every op
+    (every_input=True, the first input explored first: how tinydl.viz numbers a drawing),
+    or only through the inputs that required grad (backward's walk). Raises
+    RuntimeError(freed) on reaching a graph that backward() has released.
 
     Iterative depth-first search, so that deep graphs do not hit Python's recursion limit.
     """
@@ -247,21 +259,23 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     seen: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
     while stack:
-        node, children_done = stack.pop()
-        if children_done:
+        node, inputs_done = stack.pop()
+        if inputs_done:
             order.append(node)
             continue
         if id(node) in seen:
             continue
         seen.add(id(node))
         if node._freed:
-            raise RuntimeError("backward(): trying to backward through a graph a second time; "
-                               "its saved arrays were freed by the first backward(). Recompute "
-                               "the forward pass, or pass retain_graph=True the first time.")
+            raise RuntimeError(freed)
         stack.append((node, True))
-        if node._fn is not None:
-            stack.extend((inp, False) for inp, needed in zip(node._fn.inputs, node._fn.needs_grad)
-                         if needed and id(inp) not in seen)
+        if node._fn is None:
+            continue
+        if every_input:
+            inputs = reversed(node._fn.inputs)
+        else:
+            inputs = (inp for inp, needed in zip(node._fn.inputs, node._fn.needs_grad) if needed)
+        stack.extend((inp, False) for inp in inputs if id(inp) not in seen)
     return order
 
 

@@ -226,8 +226,9 @@ def patch_product(xp: np.ndarray, w: np.ndarray, b: np.ndarray | None,
     weights = w.reshape(-1, cout).astype(dtype, copy=False)
     pointwise = kh == kw == 1 and strides == (1, 1)
     ones = b is not None and not pointwise
+    bias = None if b is None else b.astype(dtype, copy=False)
     if ones:
-        weights = np.concatenate([weights, b[None, :].astype(dtype)])
+        weights = np.concatenate([weights, bias[None, :]])
     y = np.empty((n, ho, wo, cout), dtype=dtype)
     for s in sample_chunks(n, ho * wo * kh * kw * cin * xp.itemsize):
         rows = y[s].reshape(-1, cout)
@@ -237,7 +238,7 @@ def patch_product(xp: np.ndarray, w: np.ndarray, b: np.ndarray | None,
         if keep is not None:
             keep.append((s, cols))
         if b is not None and pointwise:
-            rows += b.astype(dtype, copy=False)
+            rows += bias
         if relu:
             np.maximum(rows, 0, out=rows)
     return y
@@ -379,7 +380,7 @@ class Correlate2D(Function):
             raise ValueError(f"{op}: bias must have shape ({w.shape[3]},) (one per output "
                              f"channel); got shape {b.shape}")
         self.pads, self.w, self.has_bias = pads, w, b is not None
-        self.xp = np.pad(x, ((0, 0), *pads, (0, 0))) if any(map(any, pads)) else x
+        self.xp = pad_or_crop(x, *pads)
         kh, kw, cin, _ = w.shape
         size = x.shape[0] * out_hw[0] * out_hw[1] * kh * kw * cin * x.itemsize
         self.kept = [] if size <= KEEP_BYTES and (kh, kw) != (1, 1) else None
@@ -536,7 +537,7 @@ class Correlate2DTranspose(Function):
         kh, kw, cout, cin = self.w.shape
         dy = dw = db = None
         if self.needs_grad[0] or self.needs_grad[1]:
-            gp = np.pad(grad, ((0, 0), *self.pads, (0, 0))) if any(map(any, self.pads)) else grad
+            gp = pad_or_crop(grad, *self.pads)
             n, h, w = self.y.shape[:3]
             size = n * h * w * kh * kw * cout * gp.itemsize        # bytes of P
             kept = [] if self.needs_grad[1] and size <= KEEP_BYTES else None
@@ -596,6 +597,16 @@ def conv2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = "vali
     """
     return Conv2D.apply(*_inputs(x, w, b, "conv2d"), strides=strides, padding=padding,
                         dilation_rate=dilation_rate)
+
+
+def conv2d_relu(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = "valid",
+                dilation_rate: Any = 1) -> Tensor:
+    """max(0, conv2d(x, w, b, ...)) as one op (`Conv2D` with relu=True): what the Conv2D
+    layer runs for activation='relu'. Same arguments and shapes as `conv2d`; the ReLU is
+    applied to each piece of the output while it is in the cache, and its backward is
+    folded into the kernel gradient's pieces when x needs no gradient."""
+    return Conv2D.apply(*_inputs(x, w, b, "conv2d"), strides=strides, padding=padding,
+                        dilation_rate=dilation_rate, relu=True)
 
 
 def correlate2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = "valid",

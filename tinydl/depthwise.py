@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from .autograd import Function, Tensor
-from .conv import _inputs, channel_sums, check_nhwc, spatial_geometry, window_offset
+from .conv import (_inputs, channel_sums, check_nhwc, pad_or_crop, spatial_geometry,
+                   window_offset)
 
 
 class DepthwiseCorrelate2D(Function):
@@ -61,7 +62,7 @@ class DepthwiseCorrelate2D(Function):
                              f"C·depth_multiplier = {c}·{m}); got shape {b.shape}")
         self.strides, self.dilation, self.pads, self.out_hw = spatial_geometry(
             x, kh, kw, strides, padding, dilation_rate, op)
-        self.xp = np.pad(x, ((0, 0), *self.pads, (0, 0))) if any(map(any, self.pads)) else x
+        self.xp = pad_or_crop(x, *self.pads)
         self.w, self.has_bias = w, b is not None
         n = x.shape[0]
         y = np.zeros((n, *self.out_hw, c, m), dtype=np.result_type(x.dtype, w.dtype))

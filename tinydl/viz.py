@@ -34,7 +34,7 @@ from typing import Any, Hashable, Mapping, Sequence
 
 import numpy as np
 
-from .autograd import Tensor
+from .autograd import Tensor, topological_order
 from .io import atomic_path
 
 #: How each kind of node is drawn: (Graphviz shape, fill colour). Leaves are ellipses in
@@ -84,24 +84,11 @@ def autograd_dag(tensor: Tensor, names: Mapping[str, Tensor] | None = None
                             f"{type(t).__name__}")
         given[id(t)] = str(name)
 
-    order: list[Tensor] = []          # iterative depth-first search, inputs first
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(tensor, False)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if node._freed:
-            raise RuntimeError("to_dot / draw_graph: the graph that produced this tensor was "
-                               "released by backward(); draw it before calling backward() "
-                               "(or call backward(retain_graph=True))")
-        stack.append((node, True))
-        if node._fn is not None:   # reversed: the first input is explored (numbered) first
-            stack.extend((inp, False) for inp in reversed(node._fn.inputs) if id(inp) not in seen)
+    order = topological_order(
+        tensor, every_input=True,
+        freed="to_dot / draw_graph: the graph that produced this tensor was released by "
+              "backward(); draw it before calling backward() (or call "
+              "backward(retain_graph=True))")
 
     ids = {id(t): f"n{i}" for i, t in enumerate(order)}
     nodes: dict[str, str] = {}

@@ -13,8 +13,8 @@ import numpy as np
 
 from .. import activations, functional as F, initializers, regularizers, utils
 from ..autograd import Tensor
-from ..conv import Conv2D as ConvOp, _inputs as conv_inputs
-from ..conv import as_pair, output_padding_pair, padding_amounts, transposed_size
+from ..conv import (as_pair, conv2d_relu, output_padding_pair, padding_amounts,
+                    transposed_size)
 from .layer import Layer, Shape, activation_name, require_rank
 
 
@@ -109,12 +109,9 @@ class Conv2D(Layer):
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         if self.activation is activations.relu:
-            # one fused op (tinydl.conv.Conv2D with relu=True); no pre-activation kept
-            self.pre_activation = None
-            return ConvOp.apply(*conv_inputs(x, self.kernel, self.bias, "conv2d"),
-                                strides=self.strides,
-                                padding=self.padding, dilation_rate=self.dilation_rate,
-                                relu=True)
+            self.pre_activation = None          # one fused op: no pre-activation exists
+            return conv2d_relu(x, self.kernel, self.bias, self.strides, self.padding,
+                               self.dilation_rate)
         self.pre_activation = F.conv2d(x, self.kernel, self.bias, self.strides, self.padding,
                                        self.dilation_rate)
         return self.activation(self.pre_activation)

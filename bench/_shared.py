@@ -1,0 +1,34 @@
+"""Helpers the benchmark scripts share. They import neither tinydl nor torch, so that a
+PyTorch worker can use them without importing tinydl (which tunes malloc)."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import resource
+import sys
+from pathlib import Path
+
+LESSONS = Path(__file__).resolve().parents[1] / "lessons"
+
+
+def lesson(stem: str):
+    """Import lessons/<stem>.py as a module (tinydl workers and parents only)."""
+    if str(LESSONS) not in sys.path:
+        sys.path.insert(0, str(LESSONS))  # the lessons import their _lesson helper
+    spec = importlib.util.spec_from_file_location(f"lesson_{stem}", LESSONS / f"{stem}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory, MiB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages, or [] where the system has none."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return []
