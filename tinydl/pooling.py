@@ -147,51 +147,64 @@ class MaxPool2D(_Pool2D):
 
     def _forward_tiled(self):
         """Forward when the windows tile the image (strides = pool size, Keras' default):
-        with x viewed as (N, Ho, ph, Wo, pw, C), each window is one (ph, pw) block. A
-        running maximum over the ph·pw offsets in row-major order also records, per
-        output, the index k of the offset that holds the first maximum (a later offset
-        takes over only when strictly larger: ties go to the earliest, as in Keras and
-        PyTorch), so the backward needs no comparison with the input again."""
-        (ph, pw), (ho, wo) = self.pool, self.out_hw
+        `tiled_max`, the batch shared out between the cores."""
         n, c = self.padded_shape[0], self.padded_shape[3]
-        self.out = np.empty((n, ho, wo, c), dtype=self.xp.dtype)
-        self.winner = np.empty((n, ho, wo, c), dtype=np.uint8)
-
-        def work(s):
-            blocks = self.xp[s, :ho * ph, :wo * pw].reshape(-1, ho, ph, wo, pw, c)
-            best, winner = self.out[s], self.winner[s]
-            np.copyto(best, blocks[:, :, 0, :, 0])
-            winner[...] = 0
-            larger = np.empty(best.shape, dtype=bool)
-            taken = np.empty(best.shape, dtype=np.uint8)
-            for k in range(1, ph * pw):
-                candidate = blocks[:, :, k // pw, :, k % pw]
-                np.greater(candidate, best, out=larger)
-                np.maximum(best, candidate, out=best)
-                # winner = k where larger: k exceeds every earlier index, so a maximum
-                # does it (a masked write is branchy and slow on a patternless mask)
-                np.multiply(larger, np.uint8(k), out=taken)
-                np.maximum(winner, taken, out=winner)
-        over_batch(work, n, self.xp.size)
+        self.out = np.empty((n, *self.out_hw, c), dtype=self.xp.dtype)
+        self.winner = np.empty((n, *self.out_hw, c), dtype=np.uint8)
+        over_batch(lambda s: tiled_max(self.xp[s], self.pool, self.out[s], self.winner[s]),
+                   n, self.xp.size)
         return self.out
 
     def _route_tiled(self, grad):
-        """Backward of `_forward_tiled`: offset k of every window gets g where it won,
-        0 elsewhere (one product per offset). Rows and columns that no window covers
-        get 0."""
-        (ph, pw), (ho, wo) = self.pool, self.out_hw
-        n, hp, wp, c = self.padded_shape
-        dxp = (np.empty if (ho * ph, wo * pw) == (hp, wp) else np.zeros)(self.padded_shape,
-                                                                        grad.dtype)
-
-        def work(s):
-            blocks = dxp[s, :ho * ph, :wo * pw].reshape(-1, ho, ph, wo, pw, c)
-            won = np.empty(grad[s].shape, dtype=bool)
-            for k in range(ph * pw):
-                np.equal(self.winner[s], k, out=won)
-                np.multiply(grad[s], won, out=blocks[:, :, k // pw, :, k % pw])
-        over_batch(work, len(grad), dxp.size)
+        """Backward of `_forward_tiled`: `route_tiled`, the batch shared out."""
+        dxp = np.empty(self.padded_shape, grad.dtype)
+        over_batch(lambda s: route_tiled(grad[s], self.winner[s], self.pool, dxp[s]),
+                   len(grad), dxp.size)
         return dxp
+
+
+def tiled_max(x: np.ndarray, pool: tuple[int, int], out: np.ndarray,
+              winner: np.ndarray) -> None:
+    """Max pooling with windows that tile the image (strides = pool size, 'valid').
+
+    x (N, H, W, C) is viewed as (N, Ho, ph, Wo, pw, C), Ho = H // ph, Wo = W // pw (rows
+    and columns past the last whole window are left out, as Keras does), so each window
+    is one (ph, pw) block. Into out (N, Ho, Wo, C) goes each window's maximum, and into
+    winner (same shape, uint8) the index k = ph·a + b of the offset (a, b) that holds the
+    first maximum in row-major order: a running maximum over the offsets in which a later
+    offset takes over only when strictly larger, so ties go to the earliest, as in Keras
+    and PyTorch. The backward (`route_tiled`) then needs no comparison with x again."""
+    (ph, pw), (n, ho, wo, c) = pool, out.shape
+    blocks = x[:, :ho * ph, :wo * pw].reshape(n, ho, ph, wo, pw, c)
+    np.copyto(out, blocks[:, :, 0, :, 0])
+    winner[...] = 0
+    larger = np.empty(out.shape, dtype=bool)
+    taken = larger.view(np.uint8)              # the same bytes as 0/1 numbers
+    for k in range(1, ph * pw):
+        candidate = blocks[:, :, k // pw, :, k % pw]
+        np.greater(candidate, out, out=larger)
+        np.maximum(out, candidate, out=out)
+        # winner = k where larger: k exceeds every earlier index, so a maximum does it
+        # (a masked write is branchy and slow on a patternless mask)
+        taken *= np.uint8(k)
+        np.maximum(winner, taken, out=winner)
+
+
+def route_tiled(grad: np.ndarray, winner: np.ndarray, pool: tuple[int, int],
+                dx: np.ndarray) -> None:
+    """The adjoint of `tiled_max`: dx (N, H, W, C) gets, at offset k of every window,
+    grad (N, Ho, Wo, C) where k won and 0 elsewhere (one product per offset); rows and
+    columns that no window covers get 0. Every element of dx is written."""
+    (ph, pw), (n, ho, wo, c) = pool, grad.shape
+    if dx.shape[1] != ho * ph:
+        dx[:, ho * ph:] = 0
+    if dx.shape[2] != wo * pw:
+        dx[:, :, wo * pw:] = 0
+    blocks = dx[:, :ho * ph, :wo * pw].reshape(n, ho, ph, wo, pw, c)
+    won = np.empty(grad.shape, dtype=bool)
+    for k in range(ph * pw):
+        np.equal(winner, k, out=won)
+        np.multiply(grad, won, out=blocks[:, :, k // pw, :, k % pw])
 
 
 class AvgPool2D(_Pool2D):
