@@ -12,6 +12,7 @@ from tinydl import conv
 from tinydl import Tensor, gradcheck
 from tinydl.testing import strategies as tst
 
+from conv_helpers import pieces_of
 from reference import conv2d_loops, pool2d_loops
 
 
@@ -255,23 +256,6 @@ def test_dilated_convolution_with_many_channels(strides, dilation):
 
 # -- the convolution in pieces (tinydl.conv.CHUNK_BYTES) and split between threads --------
 
-class pieces_of:
-    """Within the block, tinydl.conv.CHUNK_BYTES is `value` (1: one sample per piece),
-    and with keep=False no patch matrix is kept for the backward pass (KEEP_BYTES = 0:
-    the kernel gradient builds the pieces again)."""
-
-    def __init__(self, value: int, keep: bool = True):
-        self.value, self.keep = value, keep
-
-    def __enter__(self):
-        self.saved = conv.CHUNK_BYTES, conv.KEEP_BYTES
-        conv.CHUNK_BYTES = self.value
-        conv.KEEP_BYTES = conv.KEEP_BYTES if self.keep else 0
-
-    def __exit__(self, *exc):
-        conv.CHUNK_BYTES, conv.KEEP_BYTES = self.saved
-
-
 @given(tst.conv_geometries(max_batch=4, max_size=6, max_dilation=2), st.booleans(), st.data())
 def test_grad_correlate2d_one_sample_per_piece(g, keep, data):
     # CHUNK_BYTES = 1: every sample is its own piece, in the forward pass, the kernel
@@ -315,7 +299,7 @@ def test_patches_split_between_threads(c_in, c_out):
 # -- the Conv2D layer's fused convolution + ReLU (tinydl.conv.Conv2D with relu=True) -----
 
 @given(tst.conv_geometries(max_batch=3, max_size=6, max_dilation=2), st.booleans(), st.data())
-def test_grad_conv2d_fused_relu(g, keep, data):
+def test_grad_conv2d_relu(g, keep, data):
     # max(0, conv2d(x, w) + b) as one op: the same values as the two ops, and gradients
     # by central differences, the kink at 0 steered around (no pre-activation within
     # 1e-3 of it; the differences move them by ~1e-5). Pieces of one sample, kept or not,

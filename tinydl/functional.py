@@ -14,11 +14,16 @@ Where each piece of the article lives:
 * activations, section 3.1.4 (linear, sigmoid, ReLU, ...):  `tinydl.activations`;
 * the dense layer z = Wx + b:  `matmul` and `add` (``x @ W + b`` on a batch of rows);
 * pooling, dropout and flatten from the article's listing (section 4);
+* ops fused for speed, the same values as the ops they join: `conv2d_relu`
+  (max(0, conv2d + b), what Conv2D(activation='relu') runs) and `conv2d_relu_max_pool`
+  (that followed by tiling max pooling, tinydl/conv_pool.py; `Model` runs it for such a
+  pair of layers, tinydl/models/fusion.py);
 * batch normalization: `batch_norm` (training mode, batch statistics, a fused op) and
   `batch_norm_inference` (fixed statistics), in tinydl/normalization.py.
 """
 from .activations import leaky_relu, linear, log_softmax, relu, sigmoid, softmax, tanh
-from .conv import conv2d, conv2d_transpose, correlate2d, correlate2d_transpose
+from .conv import conv2d, conv2d_relu, conv2d_transpose, correlate2d, correlate2d_transpose
+from .conv_pool import conv2d_relu_max_pool
 from .depthwise import depthwise_conv2d
 from .dropout import dropout
 from .normalization import batch_norm, batch_norm_inference
@@ -35,6 +40,7 @@ DIFFERENTIABLE_OPS = (
     "exp", "log", "sqrt", "abs", "clip",
     "linear", "sigmoid", "relu", "tanh", "leaky_relu", "softmax", "log_softmax",
     "conv2d", "correlate2d", "conv2d_transpose", "correlate2d_transpose", "depthwise_conv2d",
+    "conv2d_relu", "conv2d_relu_max_pool",
     "upsampling2d", "pad2d",
     "max_pool2d", "avg_pool2d", "dropout",
     "batch_norm", "batch_norm_inference",

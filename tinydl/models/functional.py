@@ -31,7 +31,7 @@ from ..autograd import Tensor
 from ..layers.core import InputLayer
 from ..layers.layer import Layer, Shape, set_weight_values
 from ..layers.node import Node, SymbolicTensor, is_symbolic
-from . import saving, summary
+from . import fusion, saving, summary
 from .input_sizes import InputSizeError, input_size_hint
 from .trainer import Trainer
 
@@ -85,6 +85,8 @@ class Model(Trainer, Layer):
         if len({id(t) for t in self.inputs}) != len(self.inputs):
             raise ValueError(f"{self.name}: an input appears twice in inputs")
         self._nodes = self._topological_nodes()
+        self._fused = fusion.conv_pool_pairs(self._nodes, self.outputs)   # pool -> conv
+        self._fused_away = {id(conv) for conv in self._fused.values()}
         self.layers = list({id(node.layer): node.layer for node in self._nodes}.values())
         names: dict[str, Layer] = {}
         for layer in self.layers:
@@ -208,13 +210,19 @@ class Model(Trainer, Layer):
         values: dict[int, Tensor] = {id(t): x for t, x in zip(self.inputs, xs)}
         wanted = {id(t.node) for t in self.outputs}
         logits: dict[int, Tensor | None] = {}
+        fuse = fusion.ENABLED
         for node in self._nodes:
-            if isinstance(node.layer, InputLayer):
+            if isinstance(node.layer, InputLayer) or (fuse and id(node) in self._fused_away):
                 continue
-            args = [values[id(t)] for t in node.inputs]
             if id(node) in wanted:
                 node.layer.pre_activation = None       # no stale value from another call
-            out = node.layer(args if node.input_is_list else args[0], training=training)
+            conv = self._fused.get(id(node)) if fuse else None
+            if conv is not None:                       # Conv2D(relu) + this MaxPooling2D
+                out = fusion.conv_relu_pool(conv.layer, node.layer,
+                                            values[id(conv.inputs[0])])
+            else:
+                args = [values[id(t)] for t in node.inputs]
+                out = node.layer(args if node.input_is_list else args[0], training=training)
             for t, value in zip(node.outputs, out if isinstance(out, list) else [out]):
                 values[id(t)] = value
             if id(node) in wanted:

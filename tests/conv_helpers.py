@@ -1,0 +1,19 @@
+"""Helpers for the tests of the convolutions computed in pieces."""
+from tinydl import conv
+
+
+class pieces_of:
+    """Within the block, tinydl.conv.CHUNK_BYTES is `value` (1: one sample per piece),
+    and with keep=False no patch matrix is kept for the backward pass (KEEP_BYTES = 0:
+    the kernel gradient builds the pieces again)."""
+
+    def __init__(self, value: int, keep: bool = True):
+        self.value, self.keep = value, keep
+
+    def __enter__(self):
+        self.saved = conv.CHUNK_BYTES, conv.KEEP_BYTES
+        conv.CHUNK_BYTES = self.value
+        conv.KEEP_BYTES = conv.KEEP_BYTES if self.keep else 0
+
+    def __exit__(self, *exc):
+        conv.CHUNK_BYTES, conv.KEEP_BYTES = self.saved
