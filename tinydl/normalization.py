@@ -46,19 +46,28 @@ class BatchNorm(Function):
     The two subtracted terms are the gradient flowing through μ and through σ²: their
     effect is that dL/dx has zero mean over each feature and is orthogonal to x̂.
     """
-    def forward(self, x, gamma, beta, *, mean, variance, epsilon=1e-3):
+    def forward(self, x, gamma, beta, *, mean, variance, epsilon=1e-3, centered=None):
+        # centered: x - mean when the caller has it already (a scratch array: it becomes x̂)
         self.inv_std = 1.0 / np.sqrt(variance + epsilon)
-        self.x_hat = (x - mean) * self.inv_std
+        self.x_hat = x - mean if centered is None else centered
+        self.x_hat *= self.inv_std
         self.gamma = gamma
-        return gamma * self.x_hat + beta
+        y = self.x_hat * gamma
+        y += beta
+        return y
 
     def backward(self, grad):
         m = grad.size // grad.shape[-1]
         sum_g = channel_sums(grad)
-        sum_g_xhat = channel_sums(grad * self.x_hat)
+        scratch = grad * self.x_hat
+        sum_g_xhat = channel_sums(scratch)
         dx = None
         if self.needs_grad[0]:
-            dx = (self.gamma * self.inv_std / m) * (m * grad - sum_g - self.x_hat * sum_g_xhat)
+            # dx = (γ/σ̂)·(g - Σg/m - x̂·Σ(g·x̂)/m), in place: each pass allocates nothing
+            np.multiply(self.x_hat, sum_g_xhat / m, out=scratch)
+            dx = grad - sum_g / m
+            dx -= scratch
+            dx *= self.gamma * self.inv_std
         return dx, sum_g_xhat, sum_g
 
 
@@ -107,8 +116,9 @@ def batch_norm_with_moments(x: Any, gamma: Any, beta: Any,
                          f"(training=False).")
     mean = channel_sums(x.data) / m
     centered = x.data - mean
-    variance = channel_sums(centered * centered) / m
-    y = BatchNorm.apply(x, gamma, beta, mean=mean, variance=variance, epsilon=epsilon)
+    variance = channel_sums(np.square(centered)) / m
+    y = BatchNorm.apply(x, gamma, beta, mean=mean, variance=variance, epsilon=epsilon,
+                        centered=centered)
     return y, mean, variance
 
 

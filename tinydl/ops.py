@@ -106,7 +106,7 @@ class MatMul(Function):
                              f"axis of a must equal the {'only' if b.ndim == 1 else 'second-to-last'}"
                              f" axis of b")
         self.a, self.b = a, b
-        return a @ b
+        return _matmul(a, b)
 
     def backward(self, grad):
         a = self.a[None, :] if self.a.ndim == 1 else self.a
@@ -114,13 +114,22 @@ class MatMul(Function):
         # view the output gradient with the 1-D operands' squeezed axes put back
         grad = grad.reshape(np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
                             + (a.shape[-2], b.shape[-1]))
-        ga = grad @ np.swapaxes(b, -1, -2) if self.needs_grad[0] else None
-        gb = np.swapaxes(a, -1, -2) @ grad if self.needs_grad[1] else None
+        ga = _matmul(grad, np.swapaxes(b, -1, -2)) if self.needs_grad[0] else None
+        gb = _matmul(np.swapaxes(a, -1, -2), grad) if self.needs_grad[1] else None
         if ga is not None and self.a.ndim == 1:
             ga = ga[..., 0, :]
         if gb is not None and self.b.ndim == 1:
             gb = gb[..., 0]
         return ga, gb
+
+
+def _matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x @ y. When the summed axis has length 1 (an outer product: the input gradient of
+    a Dense layer with one unit), x * y gives the same numbers; numpy's matmul took 20
+    times as long here (0.21 against 0.01 ms for (64, 1) by (1, 3136))."""
+    if x.ndim >= 2 and y.ndim >= 2 and x.shape[-1] == 1:
+        return x * y
+    return x @ y
 
 
 def add(a: Any, b: Any) -> Tensor:
