@@ -101,6 +101,7 @@ def run_tinydl(args: argparse.Namespace, work: Path) -> dict:
     import warnings
 
     from tinydl.gan import GANWarning
+    from tinydl.parallel import threads_in_use
 
     data = worker_data()
     x, z_eval = data["x_train"], data["z_eval"]
@@ -118,7 +119,7 @@ def run_tinydl(args: argparse.Namespace, work: Path) -> dict:
         h = gan.history
         print(f"epoch {epoch}/{args.epochs}: {seconds[-1]:.2f} s  d_loss {h['d_loss'][-1]:.4f}  "
               f"g_loss {h['g_loss'][-1]:.4f}  D(x) {h['d_real'][-1]:.3f}  "
-              f"D(G(z)) {h['d_fake'][-1]:.3f}", flush=True)
+              f"D(G(z)) {h['d_fake'][-1]:.3f}  threads in use {threads_in_use()}", flush=True)
     start = time.perf_counter()
     gan.diversity(x[:64])
     info = {"diversity_check_seconds": time.perf_counter() - start,
