@@ -91,6 +91,12 @@ def tinydl_gan(args: argparse.Namespace, work: Path):
     return gan
 
 
+def ready() -> None:
+    """Tell the parent that set-up (imports, data, models) is done: it starts the first
+    epoch only when every worker is ready, so no set-up runs beside a timed epoch."""
+    print("ready", flush=True)
+
+
 def wait_for_turn() -> None:
     """Block until the parent says "go" on stdin (before each timed epoch)."""
     if sys.stdin.readline().strip() != "go":
@@ -107,6 +113,7 @@ def run_tinydl(args: argparse.Namespace, work: Path) -> dict:
     x, z_eval = data["x_train"], data["z_eval"]
     gan = tinydl_gan(args, work)
     seconds, caught = [], []
+    ready()
     for epoch in range(1, args.epochs + 1):
         wait_for_turn()
         with warnings.catch_warnings(record=True) as found:
@@ -317,6 +324,7 @@ def run_torch(args: argparse.Namespace, work: Path) -> dict:
     x = gan.images(data["x_train"])
     n, keys = len(x), ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm")
     seconds, history = [], {k: [] for k in keys}
+    ready()
     for epoch in range(1, args.epochs + 1):
         wait_for_turn()
         start = time.perf_counter()
@@ -380,18 +388,24 @@ class Worker:
         """Let the worker train one epoch; returns when it has reported it."""
         self.proc.stdin.write("go\n")
         self.proc.stdin.flush()
-        self.read(until_epoch=True)
+        self.read(until="epoch ")
 
-    def read(self, until_epoch: bool = False) -> None:
+    def wait_ready(self) -> None:
+        """Returns when the worker has finished its set-up."""
+        self.read(until="ready")
+
+    def read(self, until: str | None = None) -> None:
         for line in self.proc.stdout:
             if line.startswith("RESULT "):
                 self.result = json.loads(line[len("RESULT "):])
+            elif until == "ready" and line.strip() == "ready":
+                return
             else:
                 print(f"  {self.name:<6} {line.rstrip()}", flush=True)
-                if until_epoch and line.startswith("epoch "):
+                if until is not None and line.startswith(until):
                     return
-        if until_epoch:
-            self.finish()        # the worker ended before reporting its epoch: say why
+        if until is not None:
+            self.finish()        # the worker ended before reporting: say why
 
     def finish(self) -> dict:
         """Read the rest, wait for the worker; its RESULT (exits on a failed worker)."""
@@ -681,6 +695,8 @@ def benchmark(args: argparse.Namespace, frameworks: list[str], work: Path) -> in
 
     print(f"\ntraining, one epoch of each in turn: {', '.join(frameworks)}", flush=True)
     workers = {name: Worker(name, args, work) for name in frameworks}
+    for w in workers.values():
+        w.wait_ready()
     for _ in range(args.epochs):
         for w in workers.values():
             w.run_epoch()
