@@ -270,6 +270,55 @@ def test_grad_correlate2d_one_sample_per_piece(g, keep, data):
                                                 dilation_rate=g.dilation), x, w, b)
 
 
+def min_image(k, padding, axis):
+    """The smallest image a k-wide window fits with this padding."""
+    if padding == "same":
+        return 1
+    p = 0 if padding == "valid" else padding if isinstance(padding, int) else padding[axis]
+    return max(1, k - 2 * p)
+
+
+@given(st.integers(1, 2), st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       st.sampled_from(["valid", "same", 1, (2, 0)]), st.integers(1, 3), st.integers(1, 3),
+       st.data())
+def test_subpixel_gradient_is_the_adjoint(n, strides, taps, padding, c_in, c_out, data):
+    # the sub-pixel form of a strided convolution's input gradient (kernels of K·s taps,
+    # s the strides) is the adjoint of the correlation, <corr(x), g> = <x, dx>, and
+    # equals the per-offset scatter; drawn directly, whatever input_gradient would pick
+    (sh, sw), (kh, kw) = strides, (taps[0] * strides[0], taps[1] * strides[1])
+    h, w_ = (data.draw(st.integers(min_image(k, padding, axis), 9))
+             for axis, k in ((0, kh), (1, kw)))
+    x = data.draw(tst.arrays((n, h, w_, c_in)))
+    w = data.draw(tst.arrays((kh, kw, c_in, c_out)))
+    y = F.correlate2d(x, w, strides=strides, padding=padding).data
+    g = data.draw(tst.arrays(y.shape))
+    top, bottom, _ = conv.padding_amounts(h, kh, sh, padding, 0, "test")
+    left, right, _ = conv.padding_amounts(w_, kw, sw, padding, 1, "test")
+    pads, padded = ((top, bottom), (left, right)), (n, h + top + bottom, w_ + left + right, c_in)
+    dx = conv.subpixel_gradient(g, w, strides, pads, padded)
+    assert dx.shape == x.shape
+    np.testing.assert_allclose(np.vdot(y, g), np.vdot(x, dx), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dx, conv.scatter_windows(g.reshape(-1, c_out), w, strides, pads,
+                                                        padded, y.shape[1:3]),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_strided_gradients_through_the_subpixel_path(padding, monkeypatch):
+    # 8 input channels and a 4x4 kernel with stride 2: input_gradient takes the sub-pixel
+    # form (for conv2d's dx and for conv2d_transpose's forward); gradcheck both ops
+    calls = []
+    original = conv.subpixel_gradient
+    monkeypatch.setattr(conv, "subpixel_gradient", lambda *a: calls.append(1) or original(*a))
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((2, 6, 7, 8)), rng.standard_normal((4, 4, 8, 2))
+    gradcheck(lambda x, w: F.conv2d(x, w, strides=2, padding=padding), x, w)
+    y = F.conv2d(x, w, strides=2, padding=padding).data
+    gradcheck(lambda y, w: F.conv2d_transpose(y, w, strides=2, padding=padding), y, w)
+    assert calls
+
+
 @pytest.mark.parametrize("c_in, c_out", [(16, 4), (3, 5)])
 def test_patches_split_between_threads(c_in, c_out):
     # large enough for im2col to split its rows between two threads (both of its copy
