@@ -125,8 +125,10 @@ def spatial_geometry(x: np.ndarray, kh: int, kw: int, strides: Any, padding: Any
     return (sh, sw), (dh, dw), ((top, bottom), (left, right)), (ho, wo)
 
 
-def _geometry(x: np.ndarray, w: np.ndarray, strides: Any, padding: Any, dilation_rate: Any,
-              op: str):
+def kernel_geometry(x: np.ndarray, w: np.ndarray, strides: Any, padding: Any,
+                    dilation_rate: Any, op: str):
+    """`spatial_geometry` for the kernel w (kh, kw, C_in, C_out) over the NHWC batch x,
+    after checking that both are 4-D and that x has the C_in channels w expects."""
     check_nhwc(x, op)
     if w.ndim != 4:
         raise ValueError(f"{op}: kernel must have shape (kh, kw, C_in, C_out); got shape {w.shape}")
@@ -479,7 +481,7 @@ class Correlate2D(Function):
     """
     def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1, op="correlate2d",
                 relu=False):
-        self.strides, self.dilation, pads, out_hw = _geometry(x, w, strides, padding,
+        self.strides, self.dilation, pads, out_hw = kernel_geometry(x, w, strides, padding,
                                                               dilation_rate, op)
         if b is not None and b.shape != (w.shape[3],):
             raise ValueError(f"{op}: bias must have shape ({w.shape[3]},) (one per output "
@@ -673,7 +675,9 @@ class Conv2DTranspose(Function):
         return (grads[0], dw) + tuple(grads[2:])
 
 
-def _inputs(x: Any, w: Any, b: Any, op: str, arg: str = "x") -> tuple:
+def op_inputs(x: Any, w: Any, b: Any, op: str, arg: str = "x") -> tuple:
+    """(x, w) or (x, w, b) as Tensors (arrays are wrapped, errors name `op` and the
+    argument), for a convolution op's `apply`."""
     x = x if isinstance(x, Tensor) else Tensor(to_array(x, op, arg))
     w = w if isinstance(w, Tensor) else Tensor(to_array(w, op, "kernel w"))
     if b is None:
@@ -700,7 +704,7 @@ def conv2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = "vali
     Equals `correlate2d(x, w[::-1, ::-1], b, strides, padding, dilation_rate)`: Keras and
     PyTorch "convolution" is correlate2d, not this.
     """
-    return Conv2D.apply(*_inputs(x, w, b, "conv2d"), strides=strides, padding=padding,
+    return Conv2D.apply(*op_inputs(x, w, b, "conv2d"), strides=strides, padding=padding,
                         dilation_rate=dilation_rate)
 
 
@@ -710,7 +714,7 @@ def conv2d_relu(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = 
     layer runs for activation='relu'. Same arguments and shapes as `conv2d`; the ReLU is
     applied to each piece of the output while it is in the cache, and its backward is
     folded into the kernel gradient's pieces when x needs no gradient."""
-    return Conv2D.apply(*_inputs(x, w, b, "conv2d"), strides=strides, padding=padding,
+    return Conv2D.apply(*op_inputs(x, w, b, "conv2d"), strides=strides, padding=padding,
                         dilation_rate=dilation_rate, relu=True)
 
 
@@ -723,7 +727,7 @@ def correlate2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = 
     Same arguments, shapes and padding rules as `conv2d`; it equals
     `conv2d(x, w[::-1, ::-1], ...)` (the kernel flipped along both spatial axes).
     """
-    return Correlate2D.apply(*_inputs(x, w, b, "correlate2d"), strides=strides, padding=padding,
+    return Correlate2D.apply(*op_inputs(x, w, b, "correlate2d"), strides=strides, padding=padding,
                              dilation_rate=dilation_rate)
 
 
@@ -768,7 +772,7 @@ def conv2d_transpose(y: Any, w: Any, b: Any = None, strides: Any = 1, padding: A
     Equals `correlate2d_transpose(y, w[::-1, ::-1], b, ...)`. Keras' Conv2DTranspose and
     torch.nn.functional.conv_transpose2d compute correlate2d_transpose, not this.
     """
-    return Conv2DTranspose.apply(*_inputs(y, w, b, "conv2d_transpose", "y"), strides=strides,
+    return Conv2DTranspose.apply(*op_inputs(y, w, b, "conv2d_transpose", "y"), strides=strides,
                                  padding=padding, output_padding=output_padding)
 
 
@@ -785,6 +789,6 @@ def correlate2d_transpose(y: Any, w: Any, b: Any = None, strides: Any = 1, paddi
     (C_in, C_out, kh, kw) is w_torch.transpose(2, 3, 1, 0) here (NCHW data: transpose
     (0, 2, 3, 1)); PyTorch's int padding p and output_padding q mean the same as here.
     """
-    return Correlate2DTranspose.apply(*_inputs(y, w, b, "correlate2d_transpose", "y"),
+    return Correlate2DTranspose.apply(*op_inputs(y, w, b, "correlate2d_transpose", "y"),
                                       strides=strides, padding=padding,
                                       output_padding=output_padding)

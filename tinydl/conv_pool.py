@@ -29,20 +29,24 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import Function, Tensor
 from . import conv
-from .conv import (_geometry, _inputs, add_transposed_product, as_pair,
-                   channel_sums, input_gradient, is_pointwise, kernel_matrix, pad_or_crop, patch_rows, sample_chunks)
+from .autograd import Function, Tensor
+from .conv import (add_transposed_product, as_pair, channel_sums, input_gradient, is_pointwise,
+                   kernel_geometry, kernel_matrix, op_inputs, pad_or_crop, patch_rows,
+                   sample_chunks)
 from .pooling import route_tiled, tiled_max
 
 
 class Conv2DReLUMaxPool(Function):
+    """The op of `conv2d_relu_max_pool` (see the module docstring for the math): the
+    forward keeps the pooled map y, the winner offsets and (up to conv.KEEP_BYTES) the
+    patch pieces; the backward returns (dx, dw[, db]), each only where asked for."""
     op = "conv2d_relu_max_pool"
 
     def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1, pool_size=2):
         op = self.op
         wf = w[::-1, ::-1]                         # conv2d = correlation, kernel turned
-        self.strides, self.dilation, self.pads, self.out_hw = _geometry(
+        self.strides, self.dilation, self.pads, self.out_hw = kernel_geometry(
             x, wf, strides, padding, dilation_rate, op)
         ph, pw = self.pool = as_pair(pool_size, "pool_size", op)
         (ho, wo), (kh, kw, cin, cout) = self.out_hw, w.shape
@@ -126,6 +130,6 @@ def conv2d_relu_max_pool(x: Any, w: Any, b: Any = None, strides: Any = 1, paddin
     Returns:
         (N, Ho // ph, Wo // pw, C_out), (Ho, Wo) the convolution's output size.
     """
-    return Conv2DReLUMaxPool.apply(*_inputs(x, w, b, Conv2DReLUMaxPool.op), strides=strides,
+    return Conv2DReLUMaxPool.apply(*op_inputs(x, w, b, Conv2DReLUMaxPool.op), strides=strides,
                                    padding=padding, dilation_rate=dilation_rate,
                                    pool_size=pool_size)

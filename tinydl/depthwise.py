@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import Function, Tensor
-from .conv import (_inputs, channel_sums, check_nhwc, pad_or_crop, spatial_geometry,
+from .conv import (channel_sums, check_nhwc, op_inputs, pad_or_crop, spatial_geometry,
                    window_offset)
 
 
@@ -136,5 +136,5 @@ def depthwise_conv2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: A
     Returns:
         (N, H_out, W_out, C·M), the output sizes of `conv2d`.
     """
-    return DepthwiseConv2D.apply(*_inputs(x, w, b, "depthwise_conv2d"), strides=strides,
+    return DepthwiseConv2D.apply(*op_inputs(x, w, b, "depthwise_conv2d"), strides=strides,
                                  padding=padding, dilation_rate=dilation_rate)
