@@ -14,7 +14,9 @@ Calling layers on symbolic tensors recorded one Node per call (tinydl/layers/nod
 topological order (every node after the nodes that feed it) and, when called on data,
 replays them on real Tensors through the same autograd engine: `backward()` then flows
 through the whole graph, skip connections included (a tensor used twice receives the
-sum of its two gradients).
+sum of its two gradients). One pattern is replayed as a single op, for speed and with
+the same results: a Conv2D(activation='relu') whose output feeds only a tiling
+MaxPooling2D (tinydl/models/fusion.py).
 
 A model is itself a layer: it can be called on symbolic tensors inside a bigger model,
 and a layer that appears in two models (a feature extractor made from
