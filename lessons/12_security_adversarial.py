@@ -107,11 +107,12 @@ def plot_examples(model, x, y, eps: float, out) -> np.ndarray:
     x_adv = fgsm(model, x, y, eps)
     before = model.predict(x).argmax(axis=1)
     after = model.predict(x_adv).argmax(axis=1)
+    delta = x_adv - x
     fig, axes = plt.subplots(3, len(x), figsize=(1.5 * len(x), 4.8), squeeze=False)
     for i in range(len(x)):
         axes[0, i].imshow(x[i, :, :, 0], cmap="gray_r", vmin=0, vmax=1)
         axes[0, i].set_title(f"says {before[i]}", fontsize=8)
-        axes[1, i].imshow((x_adv - x)[i, :, :, 0], cmap="RdBu_r", vmin=-eps, vmax=eps)
+        axes[1, i].imshow(delta[i, :, :, 0], cmap="RdBu_r", vmin=-eps, vmax=eps)
         axes[2, i].imshow(x_adv[i, :, :, 0], cmap="gray_r", vmin=0, vmax=1)
         axes[2, i].set_title(f"says {after[i]}", fontsize=8,
                              color="crimson" if after[i] != y[i] else "black")

@@ -50,9 +50,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tinydl import Tensor, no_grad
+from tinydl.adversarial import sample_losses
 from tinydl.callbacks import EarlyStopping
-from tinydl.explain import logits, rank
+from tinydl.explain import rank
 from tinydl.layers import Dense, Dropout, Flatten
 from tinydl.models import Sequential
 from tinydl.optimizers import Adam
@@ -60,7 +60,7 @@ from tinydl.regularizers import L2
 from tinydl.utils import set_random_seed, to_categorical
 
 from _lesson import output_dir, plt, save
-from _mnist_cnn import WEIGHTS, compiled_cnn, mnist_images
+from _mnist_cnn import WEIGHTS, compiled_cnn, mnist_images, test_accuracy
 
 
 #: name -> L2 strength (None: no regularisation at all)
@@ -133,26 +133,12 @@ def mlp(l2: float | None) -> Sequential:
     return model
 
 
-def sample_losses(model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Each image's cross-entropy −log softmax(z)_y, from the logits in float64: in
-    float32 a confident member's loss (1e-9) rounds to exactly 0 and ties with others."""
-    out = []
-    with no_grad():
-        for start in range(0, len(x), 500):
-            z = logits(model, Tensor(x[start:start + 500])).data.astype(np.float64)
-            z = z - z.max(axis=1, keepdims=True)
-            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-            out.append(-log_p[np.arange(len(z)), y[start:start + 500]])
-    return np.concatenate(out)
-
-
 def attack(model, members, nonmembers) -> dict:
     """The loss-threshold attack's figures for one model."""
-    loss_in = sample_losses(model, *members)
-    loss_out = sample_losses(model, *nonmembers)
+    loss_in = sample_losses(model, *members, batch_size=500)
+    loss_out = sample_losses(model, *nonmembers, batch_size=500)
     fpr, tpr = roc_curve(-loss_in, -loss_out)
-    acc_in = float((model.predict(members[0], batch_size=500).argmax(1) == members[1]).mean())
-    acc_out = float((model.predict(nonmembers[0], batch_size=500).argmax(1) == nonmembers[1]).mean())
+    acc_in, acc_out = test_accuracy(model, *members), test_accuracy(model, *nonmembers)
     return {"auc": auc(-loss_in, -loss_out), "fpr": fpr, "tpr": tpr, "advantage": advantage(fpr, tpr),
             "loss_in": loss_in, "loss_out": loss_out, "acc_in": acc_in, "acc_out": acc_out}
 
@@ -196,11 +182,14 @@ def main(argv: list[str] | None = None) -> dict:
     for name, l2 in MODELS.items():
         set_random_seed(args.seed)
         model = mlp(l2)
-        callbacks = ([EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)]
-                     if l2 is not None else [])
+        # only the regularised models stop early, on the validation loss; the overfitted
+        # one trains every epoch and needs no validation pass
+        early = ({"callbacks": [EarlyStopping(monitor="val_loss", patience=5,
+                                              restore_best_weights=True)],
+                  "validation_data": (validation[0], to_categorical(validation[1], 10))}
+                 if l2 is not None else {})
         history = model.fit(members[0], to_categorical(members[1], 10), batch_size=32,
-                            epochs=args.epochs, verbose=0, callbacks=callbacks,
-                            validation_data=(validation[0], to_categorical(validation[1], 10)))
+                            epochs=args.epochs, verbose=0, **early)
         histories[name] = len(history.history["loss"])
         results[name] = attack(model, members, nonmembers)
     cnn_note = None

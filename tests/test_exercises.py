@@ -1,6 +1,7 @@
 """`tinydl exercise`: stubs are "not started", reference solutions pass, plausible wrong
 solutions fail on the check that names their mistake, broken files get the right verdict,
-the handout holds no solution, and the gradebook of three made-up students is as expected.
+the handout holds no solution, and the gradebook of three made-up students is as expected;
+the loop formulas the checks grade against agree with the tests' own references.
 
 Grading runs in this process (runner.check_file, the same code `tinydl exercise check`
 runs in the student's process), except where the behaviour under test needs a child
@@ -14,14 +15,22 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tinydl.exercises import checks, get
+import tinydl.functional as F
+from tinydl import Tensor, conv
+from tinydl.exercises import checks, formulas, get
 from tinydl.exercises.cli import main as exercise_main
 from tinydl.exercises.grading import grade_file, grade_folder, write_gradebook
 from tinydl.exercises.registry import all_exercises
 from tinydl.exercises.runner import check_file
 from tinydl.exercises.workspace import Workspace, atomic_write
+from tinydl.testing import strategies as tst
+
+from reference import conv2d_loops, pool2d_loops
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "tinydl" / "exercises" / "solutions"
@@ -461,3 +470,36 @@ def test_console_script_is_declared_and_python_m_tinydl_runs():
     assert done.returncode == 0, done.stderr
     for command in ("list", "start", "check", "hint", "reset", "try", "pack", "grade"):
         assert command in done.stdout
+
+
+# -- the formulas the exercises are graded against, against the tests' own references ------
+
+@settings(max_examples=30, deadline=None)
+@given(tst.conv_geometries(max_batch=2, max_size=6, max_channels=2, max_kernel=3), st.data())
+def test_the_graded_convolution_and_patches_are_the_references(g, data):
+    # formulas.py shares no code with tinydl or tests/reference.py on purpose; both loop
+    # versions of §3.1.4 must agree, and its patch layout must be tinydl's im2col
+    x, w = data.draw(tst.arrays(g.x_shape)), data.draw(tst.arrays(g.w_shape))
+    b = data.draw(tst.arrays((g.c_out,)))
+    np.testing.assert_allclose(formulas.conv2d(x, w, b, g.strides, g.padding),
+                               conv2d_loops(x, w, b, g.strides, g.padding), rtol=1e-12, atol=1e-12)
+    sh, sw = (g.strides, g.strides) if isinstance(g.strides, int) else g.strides
+    (_, (top, bottom), (left, right)) = formulas.conv_pads(x.shape, g.kh, g.kw, g.strides,
+                                                          g.padding)
+    xp = formulas.pad_image(x, top, bottom, left, right)
+    out_hw = ((xp.shape[1] - g.kh) // sh + 1, (xp.shape[2] - g.kw) // sw + 1)
+    np.testing.assert_array_equal(formulas.patches(xp, g.kh, g.kw, g.strides),
+                                  conv.im2col(xp, g.kh, g.kw, (sh, sw), out_hw))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 3), st.data())
+def test_the_graded_max_pooling_is_the_reference(p, data):
+    x = data.draw(tst.distinct_arrays((2, data.draw(st.integers(p, 7)),
+                                       data.draw(st.integers(p, 7)), 2)))
+    np.testing.assert_array_equal(formulas.max_pool2d(x, p), pool2d_loops(x, p, kind="max"))
+    # the backward: each window's gradient at its (first) maximum, as tinydl routes it
+    g = data.draw(tst.arrays(formulas.max_pool2d(x, p).shape))
+    xt = Tensor(x, requires_grad=True)
+    F.max_pool2d(xt, p).backward(g)
+    np.testing.assert_array_equal(formulas.max_pool2d_backward(x, p, g), xt.grad)

@@ -117,6 +117,19 @@ def test_auc_is_the_pairwise_probability_with_ties_counting_half(lesson13, pos, 
     assert area == pytest.approx(auc_pairs_loops(pos, neg), abs=1e-12)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-5, 5), min_size=1, max_size=15),
+       st.lists(st.integers(-5, 5), min_size=1, max_size=15))
+def test_advantage_is_the_best_threshold_rule(lesson13, pos, neg):
+    # max over thresholds τ of TPR(τ) − FPR(τ) for the rule "member when score ≥ τ",
+    # every candidate τ tried by a loop (τ above every score: both rates 0)
+    pos, neg = np.array(pos, float), np.array(neg, float)
+    best = 0.0
+    for tau in np.unique(np.concatenate([pos, neg])):
+        best = max(best, np.mean(pos >= tau) - np.mean(neg >= tau))
+    assert lesson13.advantage(*lesson13.roc_curve(pos, neg)) == pytest.approx(best, abs=1e-12)
+
+
 def test_auc_extremes_and_errors(lesson13):
     assert lesson13.auc([3, 4], [1, 2]) == 1.0 and lesson13.auc([1, 2], [3, 4]) == 0.0
     assert lesson13.auc([1, 1], [1]) == 0.5

@@ -73,15 +73,18 @@ def loss_gradient(model: Any, x: Any, y: Any, fn: str = "loss_gradient"
 
 
 def sample_losses(model: Any, x: Any, y: Any, batch_size: int = 256) -> np.ndarray:
-    """The cross-entropy of each sample, (N,), in inference mode (no gradient)."""
+    """The cross-entropy of each sample, L_n = −Σ_k y_nk log softmax(z_n)_k, (N,), in
+    inference mode (no gradient). The log-softmax runs in float64: in float32 a confident
+    sample's loss (about 1e-9) rounds to exactly 0, and a membership-inference attack
+    (lesson 13), which ranks the samples by loss, would see ties."""
     x = as_batch("sample_losses", model, x)
     out = []
     with no_grad():
         for start in range(0, len(x), batch_size):
             z = _scores("sample_losses", model, Tensor(x[start:start + batch_size]))
             onehot = _targets("sample_losses", np.asarray(y)[start:start + batch_size], len(z),
-                              z.shape[1], z.dtype)
-            out.append(-(onehot * stable_log_softmax(z.data)).sum(axis=1))
+                              z.shape[1], np.float64)
+            out.append(-(onehot * stable_log_softmax(z.data.astype(np.float64))).sum(axis=1))
     return np.concatenate(out) if out else np.zeros(0)
 
 

@@ -349,13 +349,11 @@ def input_gradient(g: np.ndarray, w: np.ndarray, strides: tuple[int, int],
     narrow, as wide anyway, or padded with zero taps).
     """
     kh, kw, cin, cout = w.shape
-    if strides != (1, 1):
-        if (dilation == (1, 1) and kh % strides[0] == 0 and kw % strides[1] == 0
-                and 8 <= cin <= 32):
-            return subpixel_gradient(g, w, strides, pads, padded_shape)
-        return scatter_windows(g.reshape(-1, cout), w, strides, pads, padded_shape, out_hw,
-                               dilation)
-    if cout > cin:
+    strided = strides != (1, 1)
+    if (strided and dilation == (1, 1) and kh % strides[0] == 0 and kw % strides[1] == 0
+            and 8 <= cin <= 32):
+        return subpixel_gradient(g, w, strides, pads, padded_shape)
+    if strided or cout > cin:
         return scatter_windows(g.reshape(-1, cout), w, strides, pads, padded_shape, out_hw,
                                dilation)
     (top, bottom), (left, right) = pads
@@ -447,20 +445,16 @@ def scatter_windows(g: np.ndarray, w: np.ndarray, strides: tuple[int, int],
     (top, bottom), (left, right) = pads
     (sh, sw), (dh, dw) = strides, dilation
     dtype = np.result_type(g.dtype, w.dtype)
+    hp, wp = padded_shape[1:3]
+    buf = np.zeros((sh, sw, n, -(-hp // sh), -(-wp // sw), cin), dtype=dtype)
+    for a in range(kh):
+        q, r = divmod(dh * a, sh)          # row s_h·i + d_h·a = s_h·(i + q) + r
+        for b in range(kw):
+            u, v = divmod(dw * b, sw)
+            buf[r, v, :, q:q + ho, u:u + wo] += (g @ w[a, b].T).reshape(n, ho, wo, cin)
     if (sh, sw) == (1, 1):
-        xp = np.zeros(padded_shape, dtype=dtype)
-        for a in range(kh):
-            for b in range(kw):
-                window_offset(xp, dh * a, dw * b, strides, out_hw)[...] += \
-                    (g @ w[a, b].T).reshape(n, ho, wo, cin)
+        xp = buf[0, 0]                     # one phase: x_p itself
     else:
-        hp, wp = padded_shape[1:3]
-        buf = np.zeros((sh, sw, n, -(-hp // sh), -(-wp // sw), cin), dtype=dtype)
-        for a in range(kh):
-            q, r = divmod(dh * a, sh)          # row s_h·i + d_h·a = s_h·(i + q) + r
-            for b in range(kw):
-                u, v = divmod(dw * b, sw)
-                buf[r, v, :, q:q + ho, u:u + wo] += (g @ w[a, b].T).reshape(n, ho, wo, cin)
         xp = np.empty(padded_shape, dtype=dtype)
         for r in range(sh):
             for v in range(sw):

@@ -34,7 +34,7 @@ from .autograd import Function, Tensor
 from .conv import (add_transposed_product, as_pair, channel_sums, input_gradient, is_pointwise,
                    kernel_geometry, kernel_matrix, op_inputs, pad_or_crop, patch_rows,
                    sample_chunks)
-from .pooling import route_tiled, tiled_max
+from .pooling import MAX_TILED_OFFSETS, route_tiled, tiled_max
 
 
 class Conv2DReLUMaxPool(Function):
@@ -53,8 +53,9 @@ class Conv2DReLUMaxPool(Function):
         if ho < ph or wo < pw:
             raise ValueError(f"{op}: the {ph}×{pw} pooling window is larger than the "
                              f"convolution's output ({ho}×{wo})")
-        if ph * pw > 255:
-            raise ValueError(f"{op}: pool_size {self.pool} has more than 255 offsets")
+        if ph * pw > MAX_TILED_OFFSETS:
+            raise ValueError(f"{op}: pool_size {self.pool} has more than {MAX_TILED_OFFSETS} "
+                             f"offsets")
         if b is not None and b.shape != (cout,):
             raise ValueError(f"{op}: bias must have shape ({cout},) (one per output channel); "
                              f"got shape {b.shape}")

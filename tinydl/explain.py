@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 import numpy as np
 
 from .autograd import Tensor, no_grad, to_array
+from .resize import interpolation_matrix
 
 Model = Callable[..., Tensor]
 
@@ -271,16 +272,8 @@ def resize_bilinear(maps: Any, size: tuple[int, int]) -> np.ndarray:
     if not (len(size) == 2 and all(isinstance(v, int | np.integer) and v >= 1 for v in size)):
         raise ValueError(f"resize_bilinear: size must be (H, W) with positive ints, got {size!r}")
 
-    def matrix(length: int, new: int) -> np.ndarray:
-        rows = np.arange(new)
-        u = np.clip((rows + 0.5) * length / new - 0.5, 0.0, length - 1.0)
-        lo = np.floor(u).astype(np.intp)
-        hi = np.minimum(lo + 1, length - 1)
-        a = np.zeros((new, length))
-        np.add.at(a, (rows, lo), 1.0 - (u - lo))     # add: lo == hi at the border
-        np.add.at(a, (rows, hi), u - lo)
-        return a
-    r_h, r_w = matrix(maps.shape[1], int(size[0])), matrix(maps.shape[2], int(size[1]))
+    r_h = interpolation_matrix(maps.shape[1], int(size[0]))      # tinydl/resize.py
+    r_w = interpolation_matrix(maps.shape[2], int(size[1]))
     return np.einsum("ai,nij,bj->nab", r_h, maps, r_w)
 
 
@@ -373,7 +366,7 @@ def grad_cam(model: Any, x: Any, target: Any, layer: str, upsample: bool = True,
     alpha = grad.astype(np.float64).mean(axis=(1, 2))                  # (N, K)
     cam = np.maximum(np.einsum("nijk,nk->nij", a, alpha), 0.0)
     if upsample:
-        cam = np.maximum(resize_bilinear(cam, x.shape[1:3]), 0.0)   # rounding below 0
+        cam = resize_bilinear(cam, x.shape[1:3])     # convex weights: stays >= 0
     if normalize:
         peak = cam.reshape(len(cam), -1).max(axis=1)
         cam = cam / np.where(peak > 0, peak, 1.0)[:, None, None]

@@ -45,11 +45,16 @@ def _prepare(name: str, y_true: Any, y_pred: Any,
         raise ValueError(f"{name}: y_pred is empty (shape {y_pred.shape}); expected at least "
                          f"one value")
     for arg, t in (("y_pred", y_pred), ("y_true", y_true)):
-        bad = int(np.size(t.data) - np.isfinite(t.data).sum())
-        if bad:
-            raise ValueError(f"{name}: {arg} contains NaN or inf ({bad} of {t.size} values, "
-                             f"shape {t.shape}); expected finite numbers")
+        _check_finite(name, arg, t)
     return y_true, y_pred
+
+
+def _check_finite(name: str, arg: str, t: Tensor) -> None:
+    """Refuse NaN and inf in the Tensor `arg` of the loss `name`, counting them."""
+    if not np.isfinite(t.data).all():
+        bad = int(np.size(t.data) - np.isfinite(t.data).sum())
+        raise ValueError(f"{name}: {arg} contains NaN or inf ({bad} of {t.size} values, "
+                         f"shape {t.shape}); expected finite numbers")
 
 
 def _position_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -330,10 +335,7 @@ def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool 
         y_pred = Tensor(to_array(y_pred, name, "y_pred"))
     if y_pred.ndim == 0 or y_pred.shape[-1] == 0:
         raise ValueError(f"{name}: y_pred has shape {y_pred.shape}; expected (..., num_classes)")
-    bad = int(y_pred.size - np.isfinite(y_pred.data).sum())
-    if bad:
-        raise ValueError(f"{name}: y_pred contains NaN or inf ({bad} of {y_pred.size} values, "
-                         f"shape {y_pred.shape}); expected finite numbers")
+    _check_finite(name, "y_pred", y_pred)
     if ignore_class is not None and not isinstance(ignore_class, int | np.integer):
         raise TypeError(f"{name}: ignore_class must be an int or None, got {ignore_class!r}")
     positions, k = y_pred.shape[:-1], y_pred.shape[-1]
@@ -378,7 +380,8 @@ def dice(y_true: Any, y_pred: Any, from_logits: bool = False, smooth: float = 1.
         sample_weight: per-position weights w ≥ 0, broadcastable from the leading axes
             to y_pred.shape[:-1]; 0 leaves a position (e.g. a void pixel) out.
     Returns:
-        A 0-d Tensor, built from tinydl ops (so differentiable in y_pred).
+        A 0-d Tensor from one fused Function, `SoftDice` (the formula and its gradient
+        are there), differentiable in y_pred.
     """
     name = "dice"
     if not isinstance(y_pred, Tensor):

@@ -33,9 +33,10 @@ from .conv import channel_sums
 class BatchNorm(Function):
     """y = γ · x̂ + β with x̂ = (x - μ) / σ̂, σ̂ = √(σ² + ε); μ, σ² the batch moments of x.
 
-    `mean` and `variance` must be x's own batch moments over every axis but the last
-    (`batch_norm_with_moments` computes them once, so that a layer can reuse them for its
-    moving averages). They depend on x, and the backward below accounts for that.
+    `centered` = x - μ and `variance` = σ² must come from x's own batch moments over every
+    axis but the last (`batch_norm_with_moments` computes them once, so that a layer can
+    reuse them for its moving averages; `centered` is a scratch array, scaled in place
+    into x̂). They depend on x, and the backward below accounts for that.
 
     Backward, the closed form (sums Σ over the m values of each feature, g = dL/dy):
 
@@ -46,10 +47,9 @@ class BatchNorm(Function):
     The two subtracted terms are the gradient flowing through μ and through σ²: their
     effect is that dL/dx has zero mean over each feature and is orthogonal to x̂.
     """
-    def forward(self, x, gamma, beta, *, mean, variance, epsilon=1e-3, centered=None):
-        # centered: x - mean when the caller has it already (a scratch array: it becomes x̂)
+    def forward(self, x, gamma, beta, *, centered, variance, epsilon=1e-3):
         self.inv_std = 1.0 / np.sqrt(variance + epsilon)
-        self.x_hat = x - mean if centered is None else centered
+        self.x_hat = centered
         self.x_hat *= self.inv_std
         self.gamma = gamma
         y = self.x_hat * gamma
@@ -117,8 +117,7 @@ def batch_norm_with_moments(x: Any, gamma: Any, beta: Any,
     mean = channel_sums(x.data) / m
     centered = x.data - mean
     variance = channel_sums(np.square(centered)) / m
-    y = BatchNorm.apply(x, gamma, beta, mean=mean, variance=variance, epsilon=epsilon,
-                        centered=centered)
+    y = BatchNorm.apply(x, gamma, beta, centered=centered, variance=variance, epsilon=epsilon)
     return y, mean, variance
 
 

@@ -18,6 +18,11 @@ from .conv import as_pair, check_nhwc, padding_amounts, window_offset
 from .parallel import over_batch
 
 
+#: Tiled max pooling records each window's winning offset as a uint8: windows of at most
+#: this many pixels (a 15×17 window); larger ones take the comparing backward.
+MAX_TILED_OFFSETS = 255
+
+
 class _Pool2D(Function):
     op = "pool2d"
 
@@ -118,7 +123,7 @@ class MaxPool2D(_Pool2D):
         xp = self.xp = self.setup(x, pool_size, strides, padding, fill=-np.inf)
         (ph, pw), (sh, sw), (ho, wo) = self.pool, self.strides, self.out_hw
         n, hp, _, c = xp.shape
-        if (sh, sw) == (ph, pw) and ph * pw <= 255:
+        if (sh, sw) == (ph, pw) and ph * pw <= MAX_TILED_OFFSETS:
             return self._forward_tiled()
         self.row_max = np.empty((n, hp, wo, c), dtype=x.dtype)    # max across columns
         self.out = np.empty((n, ho, wo, c), dtype=x.dtype)        # then down the rows

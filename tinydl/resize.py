@@ -33,19 +33,21 @@ from .parallel import over_batch
 INTERPOLATIONS = ("nearest", "bilinear")
 
 
-def interpolation_matrix(length: int, scale: int) -> np.ndarray:
-    """A (length·scale, length) float64 matrix A with A @ v = v resized bilinearly by `scale`
-    (half-pixel centres, the source position clamped to [0, length-1]).
+def interpolation_matrix(length: int, new_length: int) -> np.ndarray:
+    """A (new_length, length) float64 matrix A with A @ v = v resized bilinearly to
+    new_length values (half-pixel centres, tf.image.resize and torch's
+    align_corners=False; the source position clamped to [0, length-1]).
 
     Row i holds 1 - f at column ⌊u⌋ and f at column min(⌊u⌋ + 1, length - 1), where
-    u = clip((i + 0.5)/scale - 0.5, 0, length - 1) and f = u - ⌊u⌋; each row sums to 1.
+    u = clip((i + 0.5)·length/new_length - 0.5, 0, length - 1) and f = u - ⌊u⌋; each row
+    sums to 1. An integer factor s (new_length = s·length) gives u = (i + 0.5)/s - 0.5.
     """
-    rows = np.arange(length * scale)
-    u = np.clip((rows + 0.5) / scale - 0.5, 0.0, length - 1.0)
+    rows = np.arange(new_length)
+    u = np.clip((rows + 0.5) * length / new_length - 0.5, 0.0, length - 1.0)
     lo = np.floor(u).astype(np.intp)
     hi = np.minimum(lo + 1, length - 1)
     frac = u - lo
-    a = np.zeros((length * scale, length))
+    a = np.zeros((new_length, length))
     np.add.at(a, (rows, lo), 1.0 - frac)   # add, not assign: lo == hi at the last row
     np.add.at(a, (rows, hi), frac)
     return a
@@ -67,8 +69,8 @@ class UpSampling2D(Function):
             # a broadcast view (n, h, sh, w, sw, c) of x: one copy, by reshape
             return np.broadcast_to(x[:, :, None, :, None, :], (n, h, sh, w, sw, c)).reshape(
                 n, h * sh, w * sw, c)
-        self.a_h = interpolation_matrix(h, sh).astype(x.dtype)
-        self.a_w = interpolation_matrix(w, sw).astype(x.dtype)
+        self.a_h = interpolation_matrix(h, h * sh).astype(x.dtype)
+        self.a_w = interpolation_matrix(w, w * sw).astype(x.dtype)
         rows = self.a_h @ x.reshape(n, h, w * c)                          # (n, H_out, w·c)
         return (self.a_w @ rows.reshape(n * h * sh, w, c)).reshape(n, h * sh, w * sw, c)
 

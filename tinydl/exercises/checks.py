@@ -185,11 +185,11 @@ def explain(exc: BaseException, filename: str | None) -> str:
 # -- searching for the smallest counterexample ----------------------------------------------
 
 def for_all(student: ModuleType, strategy: SearchStrategy, prop: Callable[[Any], None],
-            seed: int, max_examples: int | None = None) -> None:
+            seed: int) -> None:
     """Run `prop` on examples drawn from `strategy`; if one fails, raise the CheckFailure
     of the smallest failing example hypothesis can shrink to. `student` is the student's
-    module (an unexpected exception is reported with its line in their file);
-    max_examples defaults to MAX_EXAMPLES.
+    module (an unexpected exception is reported with its line in their file); at most
+    MAX_EXAMPLES examples are drawn.
 
     `prop(example)` raises CheckFailure (or any exception, reported with its line in the
     student's file) when the example fails. NotImplementedError is not a failure: it
@@ -213,7 +213,7 @@ def for_all(student: ModuleType, strategy: SearchStrategy, prop: Callable[[Any],
             return True
         return False
 
-    config = settings(max_examples=max_examples or MAX_EXAMPLES, database=None, deadline=None,
+    config = settings(max_examples=MAX_EXAMPLES, database=None, deadline=None,
                       suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
     try:
         smallest = find(strategy, fails, settings=config, random=random.Random(seed))

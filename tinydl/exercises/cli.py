@@ -8,7 +8,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+from .checks import MAX_EXAMPLES
+from .grading import MEMORY_MB, TIMEOUT
 from .registry import Exercise, all_exercises, get
+from .runner import CHECK_TIMEOUT
 from .workspace import DEFAULT_DIR, PASSED, Workspace, atomic_write
 
 STUDENT_README = """\
@@ -85,16 +88,17 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--csv", metavar="FILE", help="write the gradebook as CSV")
     out.add_argument("--json", metavar="FILE", help="write the gradebook as JSON")
     p.add_argument("--exercises", metavar="A,B", help="grade only these exercises")
-    p.add_argument("--timeout", type=float, default=60.0,
-                   help="seconds (wall clock and CPU) per student and exercise (default 60)")
-    p.add_argument("--check-timeout", type=float, default=10.0,
-                   help="seconds per check (default 10)")
-    p.add_argument("--memory-mb", type=int, default=2048,
-                   help="memory (address space) per check process, MB (default 2048)")
+    p.add_argument("--timeout", type=float, default=TIMEOUT,
+                   help=f"seconds (wall clock and CPU) per student and exercise (default "
+                        f"{TIMEOUT:g})")
+    p.add_argument("--check-timeout", type=float, default=CHECK_TIMEOUT,
+                   help=f"seconds per check (default {CHECK_TIMEOUT:g})")
+    p.add_argument("--memory-mb", type=int, default=MEMORY_MB,
+                   help=f"memory (address space) per check process, MB (default {MEMORY_MB})")
     p.add_argument("--jobs", type=int, default=1, help="check processes run at once (default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the drawn examples (default 0)")
     p.add_argument("--max-examples", type=int, default=None,
-                   help="examples drawn per check (default 20, as `check`)")
+                   help=f"examples drawn per check (default {MAX_EXAMPLES}, as `check`)")
     return parser
 
 

@@ -113,14 +113,6 @@ def max_pool2d_backward(x: np.ndarray, p: int, grad: np.ndarray) -> np.ndarray:
     return dx
 
 
-def sigmoid(v: float) -> float:
-    """1 / (1 + e^{-v}) for one number, without overflow."""
-    if v >= 0:
-        return 1.0 / (1.0 + math.exp(-v))
-    e = math.exp(v)
-    return e / (1.0 + e)
-
-
 def log_sigmoid(v: float) -> float:
     """log σ(v) = -log(1 + e^{-v}) for one number, without overflow."""
     return -(max(-v, 0.0) + math.log1p(math.exp(-abs(v))))

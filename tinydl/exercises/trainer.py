@@ -33,23 +33,17 @@ def _cross_entropy(y_onehot: np.ndarray, logits: Tensor) -> Tensor:
     return losses.categorical_crossentropy(y_onehot, logits, from_logits=True)
 
 
-class StepOptimizer:
+class StepOptimizer(optimizers.Optimizer):
     """An optimizer made of a student's update function step(θ, g, state) -> new θ,
-    applied to every parameter (state: a dict per parameter, kept between steps)."""
+    applied to every parameter in float64 (state: the dict `Optimizer` keeps per
+    parameter between steps; the learning rate lives inside the student's function)."""
 
     def __init__(self, step: Callable[[np.ndarray, np.ndarray, dict], np.ndarray]) -> None:
-        self.update, self.state = step, {}
+        super().__init__(learning_rate=0.0)
+        self.update = step
 
-    def zero_grad(self, params: list[Tensor]) -> None:
-        for p in params:
-            p.grad = None
-
-    def step(self, params: list[Tensor]) -> None:
-        for p in params:
-            if p.grad is not None:
-                state = self.state.setdefault(id(p), {})
-                new = self.update(p.data.astype(np.float64), p.grad.astype(np.float64), state)
-                p.data[...] = new
+    def _update(self, data: np.ndarray, grad: np.ndarray, state: dict) -> None:
+        data[...] = self.update(data.astype(np.float64), grad.astype(np.float64), state)
 
 
 @dataclass

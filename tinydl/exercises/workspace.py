@@ -69,7 +69,7 @@ class Workspace:
                 n += 1
             atomic_write(backup, path.read_text(encoding="utf-8"))
         atomic_write(path, exercise.stub)
-        self._forget(exercise.name)
+        self.record(exercise, False)
         return backup, path
 
     # -- progress ---------------------------------------------------------------------------
@@ -82,11 +82,6 @@ class Workspace:
 
     def _save_progress(self, progress: dict[str, Any]) -> None:
         atomic_write(self.folder / PROGRESS, json.dumps(progress, indent=1, sort_keys=True) + "\n")
-
-    def _forget(self, name: str) -> None:
-        progress = self._progress()
-        if progress.pop(name, None) is not None:
-            self._save_progress(progress)
 
     def record(self, exercise: Exercise, passed: bool) -> None:
         """Remember whether the file as it is now passed (its hash is kept: an edit after

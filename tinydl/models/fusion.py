@@ -13,12 +13,13 @@ graph, when the model is built; `ENABLED = False` turns fusion off (to compare).
 """
 from __future__ import annotations
 
-from ..conv_pool import conv2d_relu_max_pool
+from .. import activations
 from ..autograd import Tensor
+from ..conv_pool import conv2d_relu_max_pool
 from ..layers.convolutional import Conv2D
 from ..layers.node import Node, SymbolicTensor
 from ..layers.pooling import MaxPooling2D
-from .. import activations
+from ..pooling import MAX_TILED_OFFSETS
 
 #: Run fused pairs as one op (True) or layer by layer (False).
 ENABLED = True
@@ -35,7 +36,7 @@ def conv_pool_pairs(nodes: list[Node], outputs: list[SymbolicTensor]) -> dict[in
         uses[id(t)] = uses.get(id(t), 0) + 1
     pairs: dict[int, Node] = {}
     for node in nodes:
-        if not (_tiling_max_pool(node) and len(node.inputs) == 1):
+        if not _tiling_max_pool(node):
             continue
         source = node.inputs[0]
         conv = source.node
@@ -50,7 +51,7 @@ def _tiling_max_pool(node: Node) -> bool:
     layer = node.layer
     return (type(layer) is MaxPooling2D and not node.input_is_list
             and layer.strides == layer.pool_size and layer.padding == "valid"
-            and layer.pool_size[0] * layer.pool_size[1] <= 255)
+            and layer.pool_size[0] * layer.pool_size[1] <= MAX_TILED_OFFSETS)
 
 
 def conv_relu_pool(conv: Conv2D, pool: MaxPooling2D, x: Tensor) -> Tensor:

@@ -1,5 +1,4 @@
 """Exercise `conv2d_backward`: the convolution's gradients for input, kernel and bias."""
-import numpy as np
 from hypothesis import strategies as st
 
 from ...testing import strategies as tst

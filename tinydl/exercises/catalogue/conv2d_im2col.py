@@ -6,7 +6,7 @@ from ...testing import strategies as tst
 from .. import formulas
 from ..checks import Check, CheckFailure, assert_close, count_lines, for_all
 from ..registry import Exercise
-from .conv2d_loops import geometries, one_channel
+from .conv2d_loops import FORBIDDEN, geometries, matches, one_channel
 
 STUB = '''\
 """tinydl exercise `conv2d_im2col` (article section 3.1.4, the convolution layer, fast).
@@ -81,14 +81,6 @@ def patch_layout(student, seed):
     for_all(student, padded_batches(), one, seed)
 
 
-def matches(strategy):
-    def run(student, seed):
-        def one(inputs):
-            assert_close(inputs, formulas.conv2d(**inputs), student.conv2d(**inputs), "y")
-        for_all(student, strategy, one, seed)
-    return run
-
-
 def vectorised(student, seed):
     # how many lines of the student's file run: a loop over pixels or samples runs its
     # body once per pixel, so the count grows with the image; a vectorised one does not
@@ -124,7 +116,6 @@ EXERCISE = Exercise(
         Check("vectorised (no loop over samples or pixels)", vectorised),
     ),
     defines=("im2col", "conv2d"),
-    forbidden=("conv2d", "correlate2d", "Conv2D", "Correlate2D", "im2col", "conv2d_transpose",
-               "correlate2d_transpose"),
+    forbidden=FORBIDDEN,
     trial=trial,
 )

@@ -1,5 +1,4 @@
 """Exercise `conv2d_loops`: the article's convolution formula, literally, with loops (§3.1.4)."""
-import numpy as np
 from hypothesis import strategies as st
 
 from ...testing import strategies as tst
@@ -109,6 +108,10 @@ def trial(student, data="auto"):
                      "backward); loops are slow, so on the small generated bars", data="bars")
 
 
+#: tinydl's own convolutions, which these exercises ask the student to write
+FORBIDDEN = ("conv2d", "correlate2d", "Conv2D", "Correlate2D", "im2col", "conv2d_transpose",
+             "correlate2d_transpose")
+
 EXERCISE = Exercise(
     name="conv2d_loops",
     title="conv2d exactly as the article's formula, with loops",
@@ -125,7 +128,6 @@ EXERCISE = Exercise(
         Check("strides and padding geometries", matches(geometries())),
     ),
     defines=("conv2d",),
-    forbidden=("conv2d", "correlate2d", "Conv2D", "Correlate2D", "im2col", "conv2d_transpose",
-               "correlate2d_transpose"),
+    forbidden=FORBIDDEN,
     trial=trial,
 )

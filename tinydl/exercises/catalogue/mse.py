@@ -1,5 +1,4 @@
 """Exercise `mse`: the mean squared error and its gradient (article §3.1.4)."""
-import numpy as np
 from hypothesis import strategies as st
 
 from ...testing import strategies as tst
