@@ -3,7 +3,6 @@ CNN (lesson 4's `build_model`, not a copy of it), with lesson 4's trained weight
 they exist or else trained here for a few epochs."""
 from __future__ import annotations
 
-import importlib.util
 import time
 from pathlib import Path
 
@@ -15,17 +14,15 @@ from tinydl.models import Sequential
 from tinydl.optimizers import Adam
 from tinydl.utils import to_categorical
 
+from _lesson import definitions
+
 #: Where lesson 4 saves its trained weights (run from the lessons folder or the root).
 WEIGHTS = Path("lesson_output") / "04_mnist_cnn" / "mnist_cnn.weights.npz"
 
 
 def lesson04():
-    """Lesson 4 as a module (its file name starts with a digit: not importable by name)."""
-    spec = importlib.util.spec_from_file_location("lesson04",
-                                                  Path(__file__).with_name("04_mnist_cnn.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """Lesson 4's functions (`build_model`), without running its training."""
+    return definitions("04_mnist_cnn")
 
 
 def mnist_images() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:

@@ -1,6 +1,7 @@
 """The `tinydl` command (declared in setup.cfg; `python -m tinydl` does the same).
 
     tinydl exercise list | start | check | hint | reset | try | pack | grade  (see --help)
+    tinydl lessons list | notebooks DIR                                    (see --help)
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ USAGE = """usage: tinydl COMMAND ...
 commands:
   exercise   classroom exercises: write the article's ops yourself, graded on the spot
              (tinydl exercise --help)
+  lessons    the lessons as Jupyter notebooks: tinydl lessons notebooks DIR
+             (tinydl lessons --help)
 """
 
 
@@ -28,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         except BrokenPipeError:           # `tinydl exercise list | head` closed the pipe:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # Python docs' recipe
             return 0
+    if argv[0] == "lessons":
+        from .lessons import main as lessons_main
+        return lessons_main(argv[1:])
     print(f"tinydl: unknown command {argv[0]!r}\n{USAGE}", end="", file=sys.stderr)
     return 2
 
