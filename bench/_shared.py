@@ -2,7 +2,6 @@
 PyTorch worker can use them without importing tinydl (which tunes malloc)."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import resource
 import sys
@@ -12,13 +11,12 @@ LESSONS = Path(__file__).resolve().parents[1] / "lessons"
 
 
 def lesson(stem: str):
-    """Import lessons/<stem>.py as a module (tinydl workers and parents only)."""
+    """The functions, classes and constants of lessons/<stem>.py, without running the
+    lesson (tinydl workers and parents only; see lessons/_lesson.py's `definitions`)."""
     if str(LESSONS) not in sys.path:
         sys.path.insert(0, str(LESSONS))  # the lessons import their _lesson helper
-    spec = importlib.util.spec_from_file_location(f"lesson_{stem}", LESSONS / f"{stem}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from _lesson import definitions
+    return definitions(stem)
 
 
 def peak_rss_mib() -> float:
