@@ -1,5 +1,7 @@
-"""Adversarial examples (article section 5, data security): imperceptible changes to an
-image that change the model's answer, the attacks that find them and a defence.
+"""Adversarial examples: imperceptible changes to an image that change the model's answer,
+the attacks that find them and a defence. This is *model* security, an extension of the
+article's §5 item 3 (which is about data security and privacy: data collected and shared,
+answered with encryption; encryption does nothing against these attacks).
 
 Threat model: the L∞ ball of radius ε around x (no pixel moves by more than ε), images
 kept in [0, 1]. The attacker maximises the cross-entropy loss of the true label,

@@ -17,7 +17,9 @@ One `GAN.train_step` is the article's steps 2-4 (section 3.2.3) on one batch:
         article's mean log(1 − D(G(z))); non-saturating: −mean log D(G(z))); only G's
         weights move (D's weights are frozen during this pass: no gradient is computed
         for them).
-`GAN.fit` is step 5, repeating over the data for some epochs.
+`GAN.fit` is step 5, repeating over the data for some epochs. The article's step 5
+repeats only steps 3 and 4; steps 2-4 must repeat (D keeps judging real images), with
+fresh noise z drawn at every step.
 
 Reusing the D step's fakes in the G step (as the PyTorch DCGAN tutorial does) saves a
 generator forward pass. It has one side effect a careful reader can measure (lesson 7
