@@ -1,5 +1,6 @@
 """The claims of lessons 01 (convolution) and 02 (activations), article sections 3.1.2/3.1.4,
-checked through the figures each lesson's main() returns (run once per module, --quick)."""
+checked through the globals each lesson leaves when it runs as a notebook (quick mode, one
+run per lesson per session) and through its functions (`lesson_definitions`)."""
 import math
 
 import numpy as np
@@ -7,29 +8,31 @@ import pytest
 
 import tinydl.functional as F
 
-from lesson_helpers import load_lesson, need_mnist
+from lesson_helpers import lesson_definitions, need_mnist, run_notebook
+
+CONV, ACT = "01_convolution", "02_activations"
 
 
 @pytest.fixture(scope="module")
 def conv_lesson():
-    return load_lesson("01_convolution")
+    return lesson_definitions(CONV)
 
 
 @pytest.fixture(scope="module")
 def act_lesson():
-    return load_lesson("02_activations")
+    return lesson_definitions(ACT)
 
 
 @pytest.fixture(scope="module")
-def conv_results(conv_lesson, tmp_path_factory):
+def conv_results():
     need_mnist()
-    return conv_lesson.main(["--quick", "--out", str(tmp_path_factory.mktemp("l01"))])
+    return run_notebook(CONV)
 
 
 @pytest.fixture(scope="module")
-def act_results(act_lesson, tmp_path_factory):
+def act_results():
     need_mnist()
-    return act_lesson.main(["--quick", "--out", str(tmp_path_factory.mktemp("l02"))])
+    return run_notebook(ACT)
 
 
 # --- lesson 01: convolution -------------------------------------------------------------
@@ -49,6 +52,18 @@ def test_literal_loop_equals_conv2d_on_the_digit(conv_results):
     assert set(diffs) == {"sobel", "gaussian blur", "sharpen"}
     assert max(diffs.values()) < 1e-5
     assert min(conv_results["speedup"].values()) > 1
+
+
+def test_one_pixel_by_hand_is_the_flipped_kernel(conv_lesson, conv_results):
+    """The worked example: conv2d at (r, c) is Σ flip(K)·window, correlate2d Σ K·window."""
+    image, r, c = conv_results["image"], conv_results["r"], conv_results["c"]
+    sobel = conv_lesson.KERNELS["sobel"]
+    assert conv_results["by_hand_conv"] == pytest.approx(conv_lesson.conv(image, sobel)[r, c],
+                                                         abs=1e-12)
+    assert conv_results["by_hand_corr"] == pytest.approx(
+        conv_lesson.conv(image, sobel, F.correlate2d)[r, c], abs=1e-12)
+    assert conv_results["by_hand_conv"] == pytest.approx(-conv_results["by_hand_corr"])
+    assert abs(conv_results["by_hand_conv"]) > 1          # a pixel on an edge, not background
 
 
 def test_conv_and_correlation_differ_for_sobel_and_agree_after_flipping(conv_results):
@@ -72,6 +87,8 @@ def test_learned_kernel_is_the_flip(conv_results):
         assert d_flip < 1e-8 and d_true > 1
         d_true, d_flip = fits[(name, "conv2d", "Adam")]    # trained through autograd
         assert d_flip < 0.05 and d_true > 1
+    assert conv_results["flipped"]
+    assert "with conv2d every fit is the 180° flip" in conv_results.stdout
 
 
 def test_output_size_table_matches_formula(conv_lesson, conv_results):
@@ -81,6 +98,13 @@ def test_output_size_table_matches_formula(conv_lesson, conv_results):
         p = {"valid": 0}.get(padding, padding)
         expected = math.ceil(28 / s) if padding == "same" else math.floor((28 + 2 * p - k) / s) + 1
         assert formula == actual == expected, (padding, s, k)
+        assert conv_lesson.out_size_formula(28, k, s, padding) == expected
+
+
+def test_conv_lesson_writes_its_figures(conv_results):
+    assert {p.name for p in conv_results.figures} == {
+        "kernels_and_feature_maps.png", "convolution_vs_correlation.png",
+        "learned_kernels_flip.png", "output_size.png"}
 
 
 # --- lesson 02: activations -------------------------------------------------------------
@@ -107,3 +131,13 @@ def test_sigmoid_and_relu_outputs_are_not_binary(act_results):
     assert 0 < rel["frac_exact_0"] < 1              # ReLU zeroes the negatives...
     low, high = rel["positive_range"]
     assert rel["distinct"] > 100 and high - low > 1  # ...but keeps a continuum of positives
+    assert act_results["binary"] == {"z (conv2d)": False, "sigmoid(z)": False, "relu(z)": False}
+    assert "-> not binary" in act_results.stdout and "-> binary" not in act_results.stdout
+
+
+def test_a_step_activation_gives_gradient_descent_nothing(act_results):
+    """The binary step's slope is 0, so w stays where it started; sigmoid's moves it."""
+    step, sig = act_results["step_vs_sigmoid"]["step"], act_results["step_vs_sigmoid"]["sigmoid"]
+    assert step["first_slope"] == 0 and step["w"] == -1.0 and step["accuracy"] == 0
+    assert sig["first_slope"] < 0 and sig["w"] > 0 and sig["accuracy"] == 1
+    assert sig["loss"] < 0.01 < step["loss"]
