@@ -124,14 +124,15 @@ def lesson_source(stem: str) -> str:
 
 def definitions(stem: str) -> SimpleNamespace:
     """The imports, functions, classes and UPPER_CASE constants of another lesson, without
-    running the rest of it (lesson 4's `build_model` for the section-5 lessons)."""
+    running the rest of it (lesson 4's `build_model` for the section-5 lessons). A
+    one-letter capital (W, X) is a variable of the maths, not a constant: it is skipped."""
     tree = ast.parse(lesson_source(stem))
     keep = []
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
             keep.append(node)
         elif (isinstance(node, (ast.Assign, ast.AnnAssign))
-              and all(isinstance(t, ast.Name) and t.id.isupper()
+              and all(isinstance(t, ast.Name) and t.id.isupper() and len(t.id) > 1
                       for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))):
             keep.append(node)
     namespace: dict[str, Any] = {"__name__": f"lesson_{stem}"}

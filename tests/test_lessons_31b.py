@@ -1,6 +1,7 @@
 """Substantive claims of lessons 03 (dense layer, losses, gradient descent) and
-05 (preprocessing), checked through each lesson's `main(argv)` and its functions."""
-import os
+05 (preprocessing), checked on what each lesson computed when run as a notebook
+(quick mode) and on its functions (lesson_definitions, without running it)."""
+import sys
 
 import numpy as np
 import pytest
@@ -8,34 +9,54 @@ import pytest
 from tinydl import Tensor, losses
 from tinydl.preprocessing import RandomFlip, RandomRotation
 
-from lesson_helpers import HAVE_MNIST, load_lesson
+from lesson_helpers import LESSONS, lesson_definitions, need_mnist, run_notebook
+
+L03 = "03_dense_losses_gradient_descent"
+L05 = "05_preprocessing"
 
 
 @pytest.fixture(scope="module")
 def lesson3():
-    return load_lesson("03_dense_losses_gradient_descent")
+    return lesson_definitions(L03)
 
 
 @pytest.fixture(scope="module")
-def run3(lesson3, tmp_path_factory):
-    return lesson3.main(["--quick", "--out", str(tmp_path_factory.mktemp("l03"))])
+def run3():
+    return run_notebook(L03)
+
+
+@pytest.fixture(scope="module")
+def plots5():
+    if str(LESSONS) not in sys.path:
+        sys.path.insert(0, str(LESSONS))
+    import _preprocessing_plots
+    return _preprocessing_plots
 
 
 # -- lesson 3 ---------------------------------------------------------------------------
 
 def test_dense_column_form_equals_tinydl_dense(run3):
-    assert run3["dense"]["max_abs_diff"] < 1e-12
-    assert run3["dense"]["kernel_shape"] == run3["dense"]["W_shape"][::-1]
+    dense = run3["dense_check"]
+    assert dense["max_abs_diff"] < 1e-12
+    assert dense["kernel_shape"] == dense["W_shape"][::-1]
+
+
+def test_activation_outputs_are_not_binary(run3):
+    relu_out = run3["relu_out"]
+    np.testing.assert_array_equal(relu_out, np.maximum(run3["conv_out"], 0))
+    assert len(np.unique(relu_out)) > 2
+    assert f"{len(np.unique(relu_out))} distinct values after ReLU" in run3.stdout
 
 
 def test_numpy_loss_formulas_equal_tinydl_losses(run3):
-    for name, (mine, theirs) in run3["losses"]["rows"].items():
+    for name, (mine, theirs) in run3["loss_rows"].items():
         assert mine == pytest.approx(theirs, rel=1e-9), name
 
 
 def test_the_forward_graph_is_drawn_before_backward_and_its_gradient_is_the_formula(run3):
     graph = run3["graph"]
     assert graph["path"].stat().st_size > 1000
+    assert graph["path"] in run3.figures                       # announced (and shown)
     # X, w, MatMul, b, Add, y, the fused loss: 7 nodes, the weights marked
     assert graph["nodes"] == 7 and graph["dot"].count("requires_grad") == 2
     assert "BinaryCrossentropyFromLogits" in graph["dot"]
@@ -56,10 +77,11 @@ def test_numpy_bce_equals_tinydl_on_random_cases(lesson3, seed):
 
 
 def test_printed_crossentropy_differs_and_rewards_wrong_answers(run3, lesson3):
-    printed, bracketed = run3["losses"]["printed"], run3["losses"]["bracketed"]
+    printed, bracketed = run3["printed"], run3["bracketed"]
     assert printed["good"] < 0 < bracketed["good"]            # negative "loss"
     assert printed["bad"] < printed["good"]                   # lower for worse predictions
     assert bracketed["bad"] > bracketed["good"]
+    assert "negative for the good ŷ, and LOWER for the bad ŷ" in run3.stdout
     # one sample with y = 0: the printed form is log(1 - ŷ), the true one −log(1 - ŷ)
     y, p = np.array([0.0]), np.array([0.3])
     assert lesson3.bce_as_printed(y, p) == pytest.approx(np.log(0.7))
@@ -67,6 +89,16 @@ def test_printed_crossentropy_differs_and_rewards_wrong_answers(run3, lesson3):
     # minimising the printed form trains a classifier that is mostly wrong
     literal = run3["logistic"]["literal"]
     assert literal["accuracy"] < 0.5 < run3["logistic"]["runs"]["about right"]["accuracy"]
+    assert literal["curve"][-1] < literal["curve"][0] < 0     # the printed "loss" sinks
+    assert literal["cross_entropy"] > run3["logistic"]["runs"]["about right"]["curve"][-1]
+
+
+def test_the_printed_formula_trained_in_the_lesson_is_bce_as_printed(run3, lesson3):
+    """train_logistic(as_printed=True) minimises the same formula as bce_as_printed."""
+    X, y = run3["logistic"]["X"], run3["logistic"]["y"]
+    run = lesson3.train_logistic(X, y, 1.0, 1, as_printed=True)   # curve[0]: at w = b = 0
+    assert run["curve"][0] == pytest.approx(lesson3.bce_as_printed(y, np.full(len(y), 0.5)))
+    assert run3["logistic"]["literal"]["curve"][0] == pytest.approx(run["curve"][0])
 
 
 def test_critical_learning_rate_is_two_over_lambda_max(run3):
@@ -99,15 +131,23 @@ def test_threshold_is_sharp_on_a_fresh_line(lesson3):
     assert below[-1] < below[0] and above[-1] > above[0]
 
 
+def test_lesson3_writes_its_four_figures(run3):
+    assert {p.name for p in run3.figures} == {
+        "crossentropy_brackets.png", "line_fit_gradient_descent.png",
+        "logistic_gradient_descent.png", "forward_graph.png"}
+
+
 # -- lesson 5 ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def lesson5():
-    return load_lesson("05_preprocessing")
+    return lesson_definitions(L05)
 
 
-needs_mnist = pytest.mark.skipif(not HAVE_MNIST and os.environ.get("CI") != "true",
-                                 reason="needs MNIST: set TINYDL_DATA to a folder holding mnist/")
+@pytest.fixture(scope="module")
+def run5():
+    need_mnist()
+    return run_notebook(L05)
 
 
 def test_turn_180_is_random_rotation_by_half_a_turn(lesson5):
@@ -124,14 +164,14 @@ def test_random_flip_gives_the_image_or_its_mirror(lesson5):
     assert np.all(same | mirrored) and same.any() and mirrored.any()
 
 
-def test_augmentation_grid_shapes(lesson5):
+def test_augmentation_grid_shapes(plots5):
     x = np.random.default_rng(2).random((6, 28, 28, 1)).astype(np.float32)
-    grid, names = lesson5.augmentation_grid(x, seed=0)
+    grid, names = plots5.augmentation_grid(x, seed=0)
     assert grid.shape == (len(names), 6, 28, 28)
     np.testing.assert_array_equal(grid[0], x[..., 0])
     flipped = names.index("flip left–right")
     np.testing.assert_array_equal(grid[flipped], x[:, :, ::-1, 0])   # each shown flipped
-    assert lesson5.mosaic(grid).shape == (len(names) * 30, 6 * 30)
+    assert plots5.mosaic(grid).shape == (len(names) * 30, 6 * 30)
 
 
 def test_a_mirrored_asymmetric_digit_is_another_picture(lesson5):
@@ -144,16 +184,35 @@ def test_a_mirrored_asymmetric_digit_is_another_picture(lesson5):
         assert np.array_equal(lesson5.flip_left_right(x), x) == symmetric
 
 
-@needs_mnist
-def test_lesson5_flipped_digits_lose_accuracy_and_grid_shape(lesson5, tmp_path):
-    result = lesson5.main(["--quick", "--out", str(tmp_path)])
-    flip = result["flip"]
+def test_lesson5_flipped_digits_lose_accuracy_and_grid_shape(run5):
+    flip = run5["flip"]
     assert flip["original"] > 0.5                               # it learned something
     assert flip["flipped left–right"] < flip["original"] - 0.1
     assert flip["turned 180°"] < flip["original"] - 0.1
-    assert result["grid_shape"] == (len(result["grid_names"]), 10, 28, 28)
-    scaling = result["scaling"]
+    assert run5["grid"].shape == (len(run5["grid_names"]), 10, 28, 28)
+    scaling = run5["scaling"]
     assert scaling["raw floats (0..255)"]["first_epoch_loss"] > \
         scaling["x / 255 (0..1)"]["first_epoch_loss"]
-    assert set(result["augmentation"]) == {"none", "shift", "shift + rotation",
-                                           "shift + rotation + flip"}
+    assert set(run5["augmentation"]) == {"none", "shift", "shift + rotation",
+                                         "shift + rotation + flip"}
+
+
+def test_lesson5_preprocessing_layers_act_at_inference_augmentation_does_not(run5):
+    raw = run5["raw"][:4]
+    same = run5["same"]
+    np.testing.assert_allclose(same["Rescaling(1/255)"], raw / 255, rtol=1e-6)
+    np.testing.assert_array_equal(same["RandomRotation(0.04)"], raw)
+    np.testing.assert_array_equal(same["RandomFlip"], raw)
+    assert "fit on the uint8 pixels: TypeError" in run5.stdout
+
+
+def test_lesson5_verdicts_follow_the_numbers(run5):
+    acc = {k: v["test_accuracy"] for k, v in run5["augmentation"].items()}
+    helped = "helped" if acc["shift + rotation"] > acc["none"] else "did not help"
+    hurt = "hurt" if acc["shift + rotation + flip"] < acc["shift + rotation"] else "did not hurt"
+    assert f"shifts and small rotations {helped}:" in run5.stdout
+    assert f"adding flips {hurt}:" in run5.stdout
+    turned = run5["study"]["turned 180°"]["counts"]
+    assert run5["six_as_nine"] == pytest.approx(turned[6, 9] / max(turned[6].sum(), 1))
+    assert {p.name for p in run5.figures} == {"augmentation_grid.png", "flipped_digits.png",
+                                              "augmentation_curves.png"}
