@@ -1,111 +1,91 @@
-"""Lesson 6b: the FAQ's activation question (section 6), measured in a deep network.
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
 
-The FAQ's answer (section 6, "how to choose an activation"): a linear activation for
-simple linear models, sigmoid for two-class problems, ReLU for deep models. Section
-3.1.4 lists the three: f(x) = x, σ(x) = 1/(1 + e^(−x)), max(0, x). This lesson puts
-each (and tanh) in the hidden layers of the same deep network on flattened MNIST:
+# %% [markdown]
+# # Lesson 6b · 第6课(二): FAQ — choosing the activation function
+#
+# The FAQ (§6) asks how to choose the activation function (激活函数). §3.1.4 lists three:
+# linear f(x) = x, sigmoid σ(x) = 1/(1 + e^(−x)) and ReLU max(0, x); we add tanh. Each one
+# goes into the hidden layers (隐藏层) of the same deep network on MNIST, and we measure
+# how much gradient (梯度) reaches each layer and how well each network learns.
 
-    784 → [Dense 64, f] × 7 → Dense 10 softmax     (Glorot-uniform init, same seed,
-                                                    plain SGD, same batches)
+# %%
+import numpy as np
 
-and measures the training curves and the gradient reaching each layer's kernel.
-
-Why depth hurts sigmoid. Back-propagation through hidden layer l multiplies the
-gradient by Wₗᵀ and by f'(zₗ) elementwise:
-
-    ∂L/∂hₗ₋₁ = Wₗ · (f'(zₗ) ⊙ ∂L/∂hₗ),     ‖∂L/∂W₁‖ ∝ Π_l |f'(z_l)|·‖W_l‖ (roughly)
-
-σ'(z) = σ(z)(1 − σ(z)) ≤ 1/4, so each sigmoid layer shrinks the gradient by about 4× or
-more (Glorot init keeps ‖W‖ near 1): seven layers, ~4⁻⁷. tanh'(0) = 1 and ReLU' = 1 on
-the active half keep it near constant. The per-layer gradient norms printed below show
-this ("vanishing gradients"): the early layers of the sigmoid net barely learn. (The
-table compares hidden kernels 2 and 7, both 64×64, so their norms are comparable; the
-first kernel is 784×64.) ReLU's gradients do not shrink with depth, but with Glorot init
-its signal halves in variance at each layer, so all its gradients start small; He init,
-Var(W) = 2/fan_in, is the usual fix (here every net gets the same Glorot init, as asked).
-
-Why "linear" is never a deep model. With f(x) = x the network is
-x·W₁·W₂⋯W₈ + b, ONE affine map W = W₁⋯W₈, b = (((b₁W₂ + b₂)W₃ + b₃)⋯)W₈ + b₈: however
-deep, it is a linear classifier (softmax regression), with that ceiling on accuracy.
-`compose_linear` builds W, b from the trained layers and the lesson checks that it
-predicts exactly what the deep linear network does.
-
-Where the FAQ is loose: "sigmoid for binary classification" is about the OUTPUT unit
-(σ gives P(class 1), paired with binary cross-entropy), not about hidden layers, where
-sigmoid is the worst choice here; and section 3.1.2's "the activation turns the
-output into a binary one" is wrong: σ and ReLU are continuous maps (see the README).
-
-Run:  python lessons/06_faq_activations.py [--quick] [--out DIR] [--seed N]
-Data: MNIST ($TINYDL_DATA/mnist). Full run: the first 10,000 training images, 8 epochs,
-first 2,000 test images. --quick: 800 images, 2 epochs, 300 test images.
-"""
-from __future__ import annotations
-
-import os
-import time
-
-# These nets multiply small matrices (a batch of 64 by 64 units). OpenBLAS's worker threads
-# cost far more than they save there: on the shared 2-core machine one epoch ran ~30× slower
-# with them. One BLAS thread, set before NumPy loads (an explicit setting is respected).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-import numpy as np  # noqa: E402
-
+import tinydl
+import tinydl.functional as F
 from tinydl import Tensor, no_grad
-from tinydl.activations import softmax
 from tinydl.datasets import mnist
 from tinydl.layers import Dense
-from tinydl.losses import categorical_crossentropy
+from tinydl.losses import binary_crossentropy, categorical_crossentropy
 from tinydl.metrics import accuracy
 from tinydl.models import Sequential
 from tinydl.optimizers import SGD
-from tinydl.utils import set_random_seed, to_categorical
+from tinydl.utils import to_categorical
 
-from _lesson import output_dir, parse_args, plt, save
+import _faq_plots as plots
+from _lesson import Lesson, plt
 
+lesson = Lesson("06_faq_activations", "FAQ §6: activations in a deep network, on MNIST")
+tinydl.set_num_threads(1)     # 64×64 matrices: threads would cost more than they save
+
+# %% [markdown]
+# ## What the FAQ says
+#
+# > §6「线性激活函数适用于简单的线性模型，sigmoid激活函数适用于二分类问题，
+# > ReLU激活函数适用于深度学习模型」
+# > (A linear activation suits simple linear models, sigmoid suits two-class problems,
+# > ReLU suits deep-learning models.)
+#
+# Three rules of thumb and no reason. The reason is the derivative: back-propagation
+# (反向传播) multiplies the gradient by f′(z) once per layer.
+
+# %% [markdown]
+# ## The derivatives, by back-propagation
+#
+# σ′(z) = σ(z)(1 − σ(z)) is at most 1/4, at z = 0; tanh′(0) = 1; ReLU′ = 1 wherever the
+# unit is on (0 at z ≤ 0). Through seven sigmoid layers these factors alone shrink the
+# gradient by (1/4)⁷ ≈ 6·10⁻⁵ or more: the vanishing gradient (梯度消失).
+
+# %%
+z = Tensor(np.array([-4.0, -1.0, 0.0, 1.0, 4.0]), requires_grad=True)
+slopes = {}
+for name in ("sigmoid", "tanh", "relu", "linear"):
+    z.grad = None
+    getattr(F, name)(z).sum().backward()        # f'(z) for each z at once
+    slopes[name] = z.grad.copy()
+    print(f"{name:>7}: f'(z) at z = -4, -1, 0, 1, 4:", np.round(slopes[name], 4))
+print(f"(1/4)^7 = {0.25 ** 7:.1e}")
+
+# %% [markdown]
+# ## The network and the data
+#
+# 784 → 7 × Dense(64, f) → Dense(10, softmax), Glorot-uniform initialisation (初始化) from
+# the same seed, so only f differs; plain SGD(0.05) on batches of 64. Full run: the first 10,000
+# training images, 8 epochs, 2,000 test images; quick mode: 800, 2 epochs, 300.
+
+# %%
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
-DEPTH, WIDTH = 7, 64          # hidden layers, units per hidden layer
+DEPTH = 7                     # hidden layers
+WIDTH = 64                    # units per hidden layer
 LEARNING_RATE = 0.05
 
 
-def build_model(activation: str, seed: int, depth: int = DEPTH, width: int = WIDTH) -> Sequential:
-    """784 → depth × Dense(width, activation) → Dense(10, softmax), Glorot-uniform init."""
-    layers = [Dense(width, activation=activation, input_shape=(784,))]
-    layers += [Dense(width, activation=activation) for _ in range(depth - 1)]
+def build_model(activation: str, seed: int, depth: int = DEPTH, width: int = WIDTH,
+                init: str = "glorot_uniform") -> Sequential:
+    """784 → depth × Dense(width, activation) → Dense(10, softmax), kernels from `init`."""
+    layers = [Dense(width, activation=activation, input_shape=(784,), kernel_initializer=init)]
+    layers += [Dense(width, activation=activation, kernel_initializer=init)
+               for _ in range(depth - 1)]
     layers.append(Dense(10, activation="softmax"))
     return Sequential(layers, seed=seed)
-
-
-def layer_gradient_norms(model: Sequential, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """‖∂L/∂Wₗ‖ (Frobenius) for each layer's kernel, first layer first.
-
-    L is the mean categorical cross-entropy of the batch, computed from the last
-    layer's logits (softmax fused into the loss, as `fit` does). The gradients are
-    read from each kernel's `.grad` after `loss.backward()`; the weights are unchanged.
-    """
-    for w in model.weights:
-        w.grad = None
-    model(x.astype(np.float32), training=True)
-    loss = categorical_crossentropy(y, model.layers[-1].pre_activation, from_logits=True)
-    loss.backward()
-    norms = np.array([np.linalg.norm(layer.kernel.grad) for layer in model.layers])
-    for w in model.weights:
-        w.grad = None
-    return norms
-
-
-def compose_linear(model: Sequential) -> tuple[np.ndarray, np.ndarray]:
-    """The single affine map (W, b) a stack of linear Dense layers computes before softmax.
-
-    h ↦ h·Wₗ + bₗ composed: W = W₁W₂⋯W_L and b folded through the later kernels,
-    b ← b·Wₗ + bₗ. Every hidden layer must have the linear activation.
-    """
-    W = np.eye(model.layers[0].kernel.shape[0])
-    b = np.zeros(model.layers[0].kernel.shape[0])
-    for layer in model.layers:
-        kernel = layer.kernel.data.astype(np.float64)
-        W, b = W @ kernel, b @ kernel + layer.bias.data
-    return W, b
 
 
 def load(n_train: int, n_test: int) -> tuple[np.ndarray, ...]:
@@ -117,10 +97,50 @@ def load(n_train: int, n_test: int) -> tuple[np.ndarray, ...]:
             x_test, to_categorical(y_test[:n_test], 10))
 
 
-def train(model: Sequential, data: tuple[np.ndarray, ...], epochs: int, probe: tuple,
-          ) -> tuple[dict, list[np.ndarray]]:
-    """fit one epoch at a time; returns the history and the layer gradient norms on the
-    probe batch at initialisation and after each epoch."""
+n_train, n_test, epochs = (800, 300, 2) if lesson.quick else (10000, 2000, 8)
+data = load(n_train, n_test)
+probe = (data[0][:256], data[1][:256])     # one fixed batch for reading gradients
+
+# %% [markdown]
+# ## How much gradient reaches each layer
+#
+# Through hidden layer l, back-propagation computes
+# ∂L/∂h_{l−1} = (f′(z_l) ⊙ ∂L/∂h_l)·W_lᵀ.
+# We read ‖∂L/∂W_l‖ of every layer's kernel on the fixed batch, before any training.
+# Hidden kernels 2 and 7 are both 64×64, so their ratio compares like with like.
+
+# %%
+def layer_gradient_norms(model: Sequential, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """‖∂L/∂W_l‖ (Frobenius) of each layer's kernel, first layer first, for L the mean
+    cross-entropy of the batch from the last layer's logits. The weights are unchanged
+    and their .grad is reset to None afterwards."""
+    for w in model.weights:
+        w.grad = None
+    model(x.astype(np.float32), training=True)
+    loss = categorical_crossentropy(y, model.layers[-1].pre_activation, from_logits=True)
+    loss.backward()
+    norms = np.array([np.linalg.norm(layer.kernel.grad) for layer in model.layers])
+    for w in model.weights:
+        w.grad = None
+    return norms
+
+
+for name in ACTIVATIONS:
+    n = layer_gradient_norms(build_model(name, lesson.seed), *probe)
+    print(f"{name:>7}: " + " ".join(f"{v:.0e}" for v in n)
+          + f"   layer 2 / layer {DEPTH}: {n[1] / n[DEPTH - 1]:.1e}")
+
+# %% [markdown]
+# ## Training the four networks
+#
+# `fit` runs one epoch at a time; after each we read the gradient norms on the same batch
+# again, to see whether training fixes what initialisation started.
+
+# %%
+def train(model: Sequential, data: tuple[np.ndarray, ...], epochs: int,
+          probe: tuple[np.ndarray, np.ndarray]) -> tuple[dict, np.ndarray]:
+    """SGD(LEARNING_RATE), batch 64, one epoch at a time; returns the history and the
+    layer gradient norms on `probe` at initialisation and after each epoch."""
     x_train, y_train, x_test, y_test = data
     model.compile(optimizer=SGD(learning_rate=LEARNING_RATE), loss="categorical_crossentropy",
                   metrics=[accuracy])
@@ -132,110 +152,125 @@ def train(model: Sequential, data: tuple[np.ndarray, ...], epochs: int, probe: t
         for key, values in h.items():
             history.setdefault(key, []).extend(values)
         norms.append(layer_gradient_norms(model, *probe))
-    return history, norms
+    return history, np.array(norms)
 
 
-def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(__doc__.splitlines()[0], argv)
-    out = output_dir(args, "06_faq_activations")
-    set_random_seed(args.seed)
-    n_train, n_test, epochs = (800, 300, 2) if args.quick else (10000, 2000, 8)
-    data = load(n_train, n_test)
-    probe = (data[0][:256], data[1][:256])
-    steps = -(-n_train // 64)
-    print(f"784 → {DEPTH} × Dense({WIDTH}, f) → Dense(10, softmax); SGD({LEARNING_RATE}), "
-          f"batch 64, {epochs} epochs ({steps} steps each) on the first {n_train} MNIST "
-          f"images, tested on the first {n_test}; seed {args.seed}\n")
+models, histories, norms = {}, {}, {}
+for name in ACTIVATIONS:
+    models[name] = build_model(name, lesson.seed)
+    histories[name], norms[name] = train(models[name], data, epochs, probe)
 
-    results = {}
-    for name in ACTIVATIONS:
-        model = build_model(name, args.seed)
-        start = time.perf_counter()
-        history, norms = train(model, data, epochs, probe)
-        results[name] = {"history": history, "norms": np.array(norms), "model": model,
-                         "seconds": time.perf_counter() - start}
+# %% [markdown]
+# The table: final training loss, test accuracy, and the layer-2 / layer-7 gradient ratio
+# at initialisation and after training (below 1: the gradient shrinks toward the input).
 
-    # the linear classifier the deep linear net collapses to, trained the same way
-    softmax_regression = Sequential([Dense(10, activation="softmax", input_shape=(784,))],
-                                    seed=args.seed)
-    logistic_history, _ = train(softmax_regression, data, epochs, probe)
-    W, b = compose_linear(results["linear"]["model"])
-    deep_probs = results["linear"]["model"].predict(data[2], batch_size=512)
-    with no_grad():
-        single_probs = softmax(Tensor(data[2].astype(np.float64) @ W + b)).data
-    collapse_error = float(np.abs(deep_probs - single_probs).max())
-    same_predictions = float(np.mean(deep_probs.argmax(1) == single_probs.argmax(1)))
+# %%
+rows = {name: {"activation": name, "train_loss": histories[name]["loss"][-1],
+               "test_accuracy": histories[name]["val_accuracy"][-1],
+               "ratio_init": norms[name][0, 1] / norms[name][0, DEPTH - 1],
+               "ratio_end": norms[name][-1, 1] / norms[name][-1, DEPTH - 1]}
+        for name in ACTIVATIONS}
+print(plots.table(rows.values(), [("activation", "hidden f", "s"),
+                                  ("train_loss", "train loss", ".4f"),
+                                  ("test_accuracy", "test acc", ".4f"),
+                                  ("ratio_init", "ratio 2/7 init", ".1e"),
+                                  ("ratio_end", "ratio 2/7 end", ".1e")]))
 
-    header = (f"{'hidden f':>8} {'train loss':>10} {'test acc':>8} "
-              f"{'‖∂L/∂W₂‖ init':>14} {'‖∂L/∂W₇‖ init':>14} {'ratio 2/7':>9} "
-              f"{'ratio end':>9} {'seconds':>7}")
-    print(header)
-    print("-" * len(header))
-    rows = {}
-    for name, r in results.items():
-        n = r["norms"]
-        rows[name] = {"train_loss": r["history"]["loss"][-1],
-                      "test_accuracy": r["history"]["val_accuracy"][-1],
-                      "ratio_init": n[0, 1] / n[0, DEPTH - 1],
-                      "ratio_end": n[-1, 1] / n[-1, DEPTH - 1],
-                      "norms_init": n[0], "norms_end": n[-1]}
-        print(f"{name:>8} {rows[name]['train_loss']:>10.4f} {rows[name]['test_accuracy']:>8.4f} "
-              f"{n[0, 1]:>14.2e} {n[0, DEPTH - 1]:>14.2e} "
-              f"{rows[name]['ratio_init']:>9.2e} {rows[name]['ratio_end']:>9.2e} "
-              f"{r['seconds']:>7.1f}")
-    print(f"{'softmax regression (one Dense 784→10)':>40}: test acc "
-          f"{logistic_history['val_accuracy'][-1]:.4f}")
-    print(f"(ratio 2/7: gradient norm of hidden kernel 2 over hidden kernel {DEPTH}, both "
-          f"{WIDTH}×{WIDTH}, at init and after training; < 1: the gradient shrinks toward "
-          f"the input)")
-    print(f"deep linear net vs its single composed map W (784×10), b: max |Δp| = "
-          f"{collapse_error:.1e}, same predicted class on {same_predictions:.2%} of test images")
+# %% [markdown]
+# ## A stack of linear layers is one linear map
+#
+# With f(x) = x the network computes x·W₁·W₂⋯W₈ + b: one matrix W = W₁⋯W₈ (784×10) and
+# one bias, folded as b ← b·W_l + b_l. However deep, it is softmax regression, a linear
+# classifier. We build W and b from the trained layers and compare the predictions.
 
-    print("\nThe FAQ (section 6): linear for simple linear models, sigmoid for two-class "
-          "problems, ReLU for deep models.")
-    s, rl = rows["sigmoid"], rows["relu"]
-    print(f"Measured, {DEPTH} hidden layers, same budget: ReLU {rl['test_accuracy']:.4f}, tanh "
-          f"{rows['tanh']['test_accuracy']:.4f}, sigmoid {s['test_accuracy']:.4f} (chance 0.1). "
-          f"Sigmoid's gradient at hidden layer 2 is {s['ratio_init']:.1e}× that at layer "
-          f"{DEPTH} (ReLU: {rl['ratio_init']:.2f}×): the early layers hardly move.")
-    print(f"          linear hidden layers: {rows['linear']['test_accuracy']:.4f}, a linear "
-          f"classifier like softmax regression ({logistic_history['val_accuracy'][-1]:.4f}); "
-          f"depth adds nothing (the composed single map predicts the same).")
-    print("          so: sigmoid belongs in a two-class OUTPUT unit, not in deep hidden "
-          "layers; ReLU (or tanh) for deep models is borne out; linear only for a model "
-          "that is meant to be linear.")
-
-    # figures: curves, and gradient norm per layer at init and at the end
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
-    epoch_axis = np.arange(1, epochs + 1)
-    for name, r in results.items():
-        ax_loss.plot(epoch_axis, r["history"]["loss"], marker="o", label=name)
-        ax_acc.plot(epoch_axis, r["history"]["val_accuracy"], marker="o", label=name)
-    ax_acc.plot(epoch_axis, logistic_history["val_accuracy"], color="gray", linestyle=":",
-                marker=".", label="softmax regression")
-    ax_loss.set(xlabel="epoch", ylabel="training cross-entropy", title="training loss")
-    ax_acc.set(xlabel="epoch", ylabel="test accuracy", title="test accuracy")
-    for ax in (ax_loss, ax_acc):
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-    save(fig, out / "curves.png")
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
-    layers_axis = np.arange(1, DEPTH + 2)
-    for ax, which, title in ((axes[0], 0, "at initialisation"),
-                             (axes[1], -1, f"after {epochs} epochs")):
-        for name, r in results.items():
-            ax.semilogy(layers_axis, r["norms"][which], marker="o", label=name)
-        ax.set(xlabel=f"layer (1 = next to the input, {DEPTH + 1} = softmax output)",
-               title=f"‖∂L/∂W‖ per layer, {title}")
-        ax.grid(alpha=0.3, which="both")
-    axes[0].set_ylabel("gradient norm (log)")
-    axes[0].legend(fontsize=8)
-    save(fig, out / "gradient_norms.png")
-    return {"rows": rows, "softmax_regression_accuracy": logistic_history["val_accuracy"][-1],
-            "collapse_error": collapse_error, "same_predictions": same_predictions,
-            "linear_model": results["linear"]["model"], "x_test": data[2], "epochs": epochs}
+# %%
+def compose_linear(model: Sequential) -> tuple[np.ndarray, np.ndarray]:
+    """The single affine map (W, b) that a stack of linear Dense layers computes before
+    the softmax: W = W₁W₂⋯W_L, and b ← b·W_l + b_l layer by layer."""
+    W = np.eye(model.layers[0].kernel.shape[0])
+    b = np.zeros(model.layers[0].kernel.shape[0])
+    for layer in model.layers:
+        kernel = layer.kernel.data.astype(np.float64)
+        W, b = W @ kernel, b @ kernel + layer.bias.data
+    return W, b
 
 
-if __name__ == "__main__":
-    main()
+W, b = compose_linear(models["linear"])
+deep_probs = models["linear"].predict(data[2], batch_size=512)
+with no_grad():
+    single_probs = F.softmax(Tensor(data[2].astype(np.float64) @ W + b)).data
+collapse_error = float(np.abs(deep_probs - single_probs).max())
+same_predictions = float(np.mean(deep_probs.argmax(1) == single_probs.argmax(1)))
+print(f"{DEPTH + 1} linear layers vs one {W.shape[0]}×{W.shape[1]} map: "
+      f"max |Δp| = {collapse_error:.1e}, "
+      f"same class on {same_predictions:.2%} of the test images")
+
+# %% [markdown]
+# The same linear classifier as a single Dense layer, trained the same way, for comparison.
+
+# %%
+softmax_regression = Sequential([Dense(10, activation="softmax", input_shape=(784,))],
+                                seed=lesson.seed)
+regression_history, _ = train(softmax_regression, data, epochs, probe)
+softmax_regression_accuracy = regression_history["val_accuracy"][-1]
+print(f"softmax regression: test accuracy {softmax_regression_accuracy:.4f}; "
+      f"the {DEPTH + 1}-layer linear net: {rows['linear']['test_accuracy']:.4f}")
+
+# %% [markdown]
+# ## The figures
+#
+# Training curves, and the gradient norm of each layer at initialisation and after
+# training (log scale): the sigmoid line falls steeply toward the input.
+
+# %%
+lesson.save(plots.activation_curves(histories, regression_history), "curves.png")
+lesson.save(plots.gradient_profiles(norms), "gradient_norms.png")
+
+# %% [markdown]
+# ## Where sigmoid belongs: one output unit for two classes
+#
+# σ(z) read as P(class 1), with binary cross-entropy (二元交叉熵)
+# L = −[y·log p + (1 − y)·log(1 − p)]: the log undoes σ's flat tails, and ∂L/∂z = p − y.
+# A confidently wrong unit (z = −4, y = 1) still gets a gradient near −1, though
+# σ′(−4) ≈ 0.018. The FAQ's "sigmoid for two classes" is right about this output unit.
+
+# %%
+z_out = Tensor(np.array([[-4.0], [0.0], [4.0]]), requires_grad=True)
+p = F.sigmoid(z_out)
+(3 * binary_crossentropy(np.ones((3, 1)), p)).backward()     # the sum over 3 samples
+output_gradient = z_out.grad.ravel()
+print("z:", z_out.data.ravel(), " dL/dz:", np.round(output_gradient, 4),
+      " p - y:", np.round(p.data.ravel() - 1, 4),
+      " sigma'(z):", np.round(slopes["sigmoid"][[0, 2, 4]], 4))
+
+# %% [markdown]
+# ## The FAQ's answer, checked
+#
+# Sigmoid suits a two-class *output* unit, not hidden layers; "linear for linear models"
+# is true but adds nothing: a deep linear net *is* a linear model. Whether ReLU wins on this
+# budget is printed below; with Glorot initialisation its signal halves in variance per
+# layer, so it starts slowly (He initialisation, Var(W) = 2/fan_in, is the usual fix).
+
+# %%
+acc = {name: rows[name]["test_accuracy"] for name in ACTIVATIONS}
+ranking = sorted(acc, key=acc.get, reverse=True)
+print("test accuracy, best first:", ", ".join(f"{n} {acc[n]:.4f}" for n in ranking))
+s, r = rows["sigmoid"]["ratio_init"], rows["relu"]["ratio_init"]
+print(f"hidden sigmoid: layer 2 gets {s:.1e}× the gradient of layer {DEPTH} (ReLU {r:.2f}×): "
+      f"{'vanishing' if s < 0.01 else 'not vanishing'}")
+print(f"ReLU {'beats' if acc['relu'] > acc['sigmoid'] else 'does not beat'} sigmoid and "
+      f"{'beats' if acc['relu'] > acc['linear'] else 'does not (yet) beat'} the linear net here")
+one_map = same_predictions == 1.0 and collapse_error < 1e-4
+print(f"deep linear net {acc['linear']:.4f} vs softmax regression "
+      f"{softmax_regression_accuracy:.4f}; the deep linear net "
+      f"{'is' if one_map else 'is not'} its one composed linear map "
+      f"(same class on {same_predictions:.0%} of the test images)")
+
+# %% [markdown]
+# ## Try it yourself
+#
+# 1. Give ReLU He initialisation: `build_model("relu", lesson.seed, init="he_normal")`,
+#    then train it; with `epochs` doubled, does ReLU pass tanh?
+# 2. Set `DEPTH = 2` and rerun: does sigmoid still lag behind?
+# 3. Write sigmoid and ReLU with their derivatives yourself: `tinydl exercise start sigmoid`
+#    and `tinydl exercise start relu` (then `tinydl exercise check sigmoid`, `… relu`).

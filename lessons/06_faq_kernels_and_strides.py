@@ -1,40 +1,23 @@
-"""Lesson 6a: the FAQ's kernel size and stride question (section 6), measured on MNIST.
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
 
-The article's FAQ (section 6, "how to choose kernel size and stride") says that small
-kernels with large strides pick up more *local* features and large kernels with small
-strides more *global* ones. This lesson trains the same small CNN with kernel k ∈ {3, 5, 7}
-and stride s ∈ {1, 2}:
+# %% [markdown]
+# # Lesson 6a · 第6课(一): FAQ — choosing the kernel size and the stride
+#
+# The article's FAQ (§6, 常见问题与解答) asks how to choose the kernel size (卷积核大小)
+# and the stride (步长) of a convolution (卷积). First we compute what each one does to
+# the receptive field (感受野) of a unit, the input pixels it can see; then we train the
+# same small CNN on MNIST with kernels 3, 5, 7 and strides 1, 2 and measure accuracy,
+# parameters and time.
 
-    Conv2D(16, k×k, strides=s, ReLU, 'valid') → MaxPooling2D(2) → Flatten → Dense(10, softmax)
-
-and measures, for each: test accuracy, parameters, seconds per epoch, the conv output
-size, and the receptive field of one unit (how many input pixels it can see).
-
-The geometry, along one axis (input n, kernel k, stride s, 'valid' padding):
-
-    conv output size      o = floor((n - k) / s) + 1                (section 3.1.4's sum
-                                                                      evaluated every s pixels)
-    conv receptive field  r₁ = k                 jump j₁ = s          (distance between
-    pool(2) rec. field    r₂ = r₁ + (2 - 1)·j₁ = k + s,  j₂ = 2s      neighbouring units)
-
-(the usual recursion r ← r + (k_layer - 1)·j, j ← j·s_layer). So:
-* the kernel size alone sets how much of the image one conv unit sees (r₁ = k): large
-  kernels are indeed more "global" per unit;
-* the stride does NOT make a unit see less. A conv unit sees k×k pixels whatever s is;
-  the stride only thins out WHERE units are placed (s² fewer of them, 1/s² the sampling
-  density), and every layer after it sees a larger patch (k + s after the pooling). A
-  large stride is a coarser, more global summary, not a more local one: the FAQ has the
-  stride's direction backwards. With s > k some pixels are never looked at at all.
-What the accuracy column says on MNIST is printed at the end, beside the FAQ's claim.
-`receptive_field` is checked against tinydl's own conv2d by a gradient in the tests.
-
-Run:  python lessons/06_faq_kernels_and_strides.py [--quick] [--out DIR] [--seed N]
-Data: MNIST ($TINYDL_DATA/mnist). Full run: a fixed subset of the first 10,000 training
-images, 4 epochs, tested on the first 2,000 test images (the full 60,000 would take 6×
-longer; s/epoch includes the pass over the test images). --quick: 800 images, 1 epoch, 300 test images.
-"""
-from __future__ import annotations
-
+# %%
 import time
 
 import numpy as np
@@ -46,52 +29,135 @@ from tinydl.layers import Conv2D, Dense, Flatten, MaxPooling2D
 from tinydl.metrics import accuracy
 from tinydl.models import Sequential
 from tinydl.optimizers import Adam
-from tinydl.utils import set_random_seed, to_categorical
+from tinydl.utils import to_categorical
 
-from _lesson import output_dir, parse_args, plt, save
+import _faq_plots as plots
+from _lesson import Lesson, plt
 
+lesson = Lesson("06_faq_kernels_and_strides", "FAQ §6: kernel size and stride, on MNIST")
+
+# %% [markdown]
+# ## What the FAQ says
+#
+# > §6「较小的卷积核大小和较大的步长可以捕捉更多的局部特征，
+# > 而较大的卷积核大小和较小的步长可以捕捉更多的全局特征」
+# > (A smaller kernel with a larger stride captures more local features; a larger kernel
+# > with a smaller stride captures more global features.)
+#
+# Two knobs, two claims. We check each by computing what one unit sees.
+
+# %% [markdown]
+# ## Output size: the stride thins out the positions
+#
+# A 'valid' convolution of an n-pixel row with a k-wide kernel at stride s has
+# o = ⌊(n − k)/s⌋ + 1 positions. Example, n = 28, k = 3: stride 1 gives 26 positions,
+# stride 2 gives ⌊25/2⌋ + 1 = 13, so a quarter of the units in 2-D.
+
+# %%
 KERNELS = (3, 5, 7)
 STRIDES = (1, 2)
 SIZE = 28   # MNIST images are 28×28
 
 
 def conv_output_size(n: int, k: int, s: int) -> int:
-    """'valid' convolution: o = floor((n - k) / s) + 1 positions along one axis."""
+    """'valid' convolution: o = ⌊(n − k) / s⌋ + 1 positions along one axis."""
     return (n - k) // s + 1
 
 
-def receptive_field(layers: list[tuple[int, int]]) -> tuple[int, int]:
-    """(receptive field r, jump j) of one unit after a stack of (kernel, stride) layers.
+for k in KERNELS:
+    for s in STRIDES:
+        y = F.conv2d(np.zeros((1, SIZE, SIZE, 1)), np.zeros((k, k, 1, 1)), strides=s)
+        print(f"{k}×{k}, stride {s}: formula {conv_output_size(SIZE, k, s):>2}, "
+              f"conv2d's output {y.shape[1]}×{y.shape[2]}")
 
-    Starting from r = 1, j = 1 (a pixel), each layer does r ← r + (k - 1)·j, j ← j·s:
-    a k-wide window over units that are j pixels apart spans (k - 1)·j more pixels.
-    A 2×2 max pool is the layer (2, 2).
-    """
+# %% [markdown]
+# ## The receptive field (感受野), layer by layer
+#
+# Start from one pixel, r = 1, with jump j = 1 (the distance in pixels between
+# neighbouring units). Each layer with kernel k and stride s does r ← r + (k − 1)·j, then
+# j ← j·s; a 2×2 max pool is the layer (2, 2). Example, a 3×3 conv at stride 2, then a
+# second 3×3 conv: r = 1 + 2·1 = 3 and j = 2, then r = 3 + 2·2 = 7 (at stride 1: 5).
+# The table: each first layer alone, then followed by a pool, a 3×3 conv, or both.
+
+# %%
+def receptive_field(layers: list[tuple[int, int]]) -> tuple[int, int]:
+    """(receptive field r, jump j) of one unit after a stack of (kernel, stride) layers:
+    from r = j = 1, each layer does r ← r + (k − 1)·j, j ← j·s."""
     r, j = 1, 1
     for k, s in layers:
         r, j = r + (k - 1) * j, j * s
     return r, j
 
 
-def measured_receptive_field(k: int, s: int, pool: bool = True) -> int:
-    """The receptive field of one output unit, read off tinydl's conv2d by backward.
+POOL = (2, 2)                        # the 2×2 max pool, as a (kernel, stride) layer
+AFTER = {"conv": [], "+pool": [POOL], "+3×3 conv": [(3, 1)], "+pool+3×3 conv": [POOL, (3, 1)]}
+receptive_fields = {(k, s): {name: receptive_field([(k, s), *rest])[0]
+                             for name, rest in AFTER.items()}
+                    for k in KERNELS for s in STRIDES}
+print(plots.table([{"layer": f"{k}×{k} s{s}", **rf} for (k, s), rf in receptive_fields.items()],
+                  [("layer", "first layer", "s")] + [(n, n, "d") for n in AFTER]))
 
-    Input of ones, kernel of ones (every weight non-zero, so no pixel hides behind a
-    zero weight), average pooling instead of max pooling (max routes the gradient to
-    one position only). d(unit)/d(input) ≠ 0 exactly on the pixels the unit sees.
-    """
-    x = Tensor(np.ones((1, SIZE, SIZE, 1)), requires_grad=True)
-    h = F.conv2d(x, np.ones((k, k, 1, 1)), strides=s)
-    if pool:
-        h = F.avg_pool2d(h, 2)
-    i = h.shape[1] // 2                       # a unit in the middle
+# %% [markdown]
+# ## Measured: the gradient marks the pixels a unit sees
+#
+# Feed an image of ones through kernels of ones (a pool runs as a 2×2 *average* pool:
+# a max pool sends the gradient to one pixel only) and back-propagate from one unit in
+# the middle: ∂unit/∂pixel ≠ 0 exactly on the pixels it sees. Their span must be r.
+
+# %%
+def measured_receptive_field(layers: list[tuple[int, int]], size: int = SIZE) -> int:
+    """The receptive field of the middle unit after `layers`, read off tinydl's conv2d
+    (and avg_pool2d for the layer POOL) by backward: the span of the pixels whose
+    gradient is non-zero."""
+    x = Tensor(np.ones((1, size, size, 1)), requires_grad=True)
+    h = x
+    for k, s in layers:
+        h = F.avg_pool2d(h, 2) if (k, s) == POOL else \
+            F.conv2d(h, np.ones((k, k, 1, 1)), strides=s)
+    i = h.shape[1] // 2
     h[0, i, i, 0].backward()
     rows = np.flatnonzero(np.abs(x.grad[0, :, :, 0]).sum(axis=1))
     return int(rows[-1] - rows[0] + 1)
 
 
+measured = {(k, s): {name: measured_receptive_field([(k, s), *rest])
+                     for name, rest in AFTER.items()}
+            for k in KERNELS for s in STRIDES}
+print("measured == formula for every stack:", measured == receptive_fields)
+
+# %% [markdown]
+# ## The FAQ's claim, checked
+#
+# The kernel half is right: one conv unit sees exactly k×k pixels, so a small kernel is
+# more local (stacking also widens the view: two 3×3 layers see 5×5). The stride half is
+# backwards: the first layer sees k×k whatever s is, and every later layer sees more,
+# because its inputs lie s times further apart.
+
+# %%
+kernel_is_local = all(receptive_fields[(3, s)]["conv"] < receptive_fields[(7, s)]["conv"]
+                      for s in STRIDES)
+stride_keeps_first = all(receptive_fields[(k, 1)]["conv"] == receptive_fields[(k, 2)]["conv"]
+                         for k in KERNELS)
+stride_is_global = all(receptive_fields[(k, 2)][n] > receptive_fields[(k, 1)][n]
+                       for k in KERNELS for n in list(AFTER)[1:])
+print(f"smaller kernel -> smaller receptive field (more local): {kernel_is_local}")
+print(f"the stride leaves the first layer's receptive field alone: {stride_keeps_first}")
+print(f"larger stride -> larger receptive field in every later layer (more global): "
+      f"{stride_is_global}")
+print("so the FAQ is", "right about the kernel" if kernel_is_local else "wrong about the kernel",
+      "and", "backwards about the stride" if stride_is_global else "not contradicted on stride")
+
+# %% [markdown]
+# ## The experiment on MNIST
+#
+# One conv layer (16 kernels k×k, stride s, ReLU), a 2×2 max pool and a softmax layer;
+# the same seed, Adam(0.001) and batches of 64 for all six settings. Parameters: 16·(k² + 1)
+# in the conv, p²·16·10 + 10 in the dense layer (p = pooled size). 3×3, stride 1:
+# 160 + 13²·160 + 10 = 27,210; at stride 2 (p = 6): 5,930.
+
+# %%
 def build_model(k: int, s: int, seed: int) -> Sequential:
-    """The experiment's CNN for kernel k×k and stride s (same seed, same optimizer)."""
+    """The experiment's CNN for kernel k×k and stride s (same seed, same layers)."""
     return Sequential([
         Conv2D(16, kernel_size=k, strides=s, activation="relu", input_shape=(SIZE, SIZE, 1)),
         MaxPooling2D(pool_size=2),
@@ -109,110 +175,77 @@ def load(n_train: int, n_test: int) -> tuple[np.ndarray, ...]:
             x_test, to_categorical(y_test[:n_test], 10))
 
 
-def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(__doc__.splitlines()[0], argv)
-    out = output_dir(args, "06_faq_kernels_and_strides")
-    set_random_seed(args.seed)
-    n_train, n_test, epochs = (800, 300, 1) if args.quick else (10000, 2000, 4)
-    x_train, y_train, x_test, y_test = load(n_train, n_test)
-    print(f"training on the first {n_train} MNIST images for {epochs} epoch(s), "
-          f"testing on the first {n_test} test images; Adam(0.001), batch 64, seed {args.seed}\n")
+n_train, n_test, epochs = (800, 300, 1) if lesson.quick else (10000, 2000, 4)
+x_train, y_train, x_test, y_test = load(n_train, n_test)
+print(f"first {n_train} MNIST training images, {epochs} epoch(s), first {n_test} test images")
 
-    rows = []
-    histories = {}
-    for k in KERNELS:
-        for s in STRIDES:
-            model = build_model(k, s, args.seed)
-            model.compile(optimizer=Adam(learning_rate=0.001), loss="categorical_crossentropy",
-                          metrics=[accuracy])
-            start = time.perf_counter()
-            history = model.fit(x_train, y_train, batch_size=64, epochs=epochs, verbose=0,
-                                validation_data=(x_test, y_test))
-            seconds = (time.perf_counter() - start) / epochs
-            o = conv_output_size(SIZE, k, s)
-            r_conv, j_conv = receptive_field([(k, s)])
-            r_pool, j_pool = receptive_field([(k, s), (2, 2)])
-            rows.append({"kernel": k, "stride": s, "accuracy": history.history["val_accuracy"][-1],
-                         "params": model.count_params(), "seconds": seconds, "conv_out": o,
-                         "pool_out": o // 2, "rf_conv": r_conv, "rf_pool": r_pool,
-                         "jump_pool": j_pool, "density": 1.0 / s ** 2})
-            histories[(k, s)] = history.history
+# %% [markdown]
+# Train the six settings. Seconds per epoch include the pass over the test images.
 
-    header = (f"{'kernel':>6} {'stride':>6} {'test acc':>8} {'params':>7} {'s/epoch':>7} "
-              f"{'conv out':>8} {'pool out':>8} {'RF conv':>7} {'RF pool':>7} {'jump':>4} "
-              f"{'units/pixel':>11}")
-    print(header)
-    print("-" * len(header))
-    for r in rows:
-        print(f"{r['kernel']:>4}×{r['kernel']:<1} {r['stride']:>6} {r['accuracy']:>8.4f} "
-              f"{r['params']:>7} {r['seconds']:>7.2f} {r['conv_out']:>5}²   {r['pool_out']:>5}²   "
-              f"{r['rf_conv']:>5}² {r['rf_pool']:>6}² {r['jump_pool']:>4} {r['density']:>11.2f}")
-    print("(RF: receptive field in input pixels of one conv unit and of one unit after the "
-          "2×2 pool; jump: pixels between neighbouring pooled units; units/pixel: conv "
-          "positions per input pixel, 1/s²)")
+# %%
+rows, histories = [], {}
+for k in KERNELS:
+    for s in STRIDES:
+        model = build_model(k, s, lesson.seed)
+        model.compile(optimizer=Adam(learning_rate=0.001), loss="categorical_crossentropy",
+                      metrics=[accuracy])
+        start = time.perf_counter()
+        history = model.fit(x_train, y_train, batch_size=64, epochs=epochs, verbose=0,
+                            validation_data=(x_test, y_test)).history
+        rows.append({"kernel": k, "stride": s, "accuracy": history["val_accuracy"][-1],
+                     "params": model.count_params(),
+                     "seconds": (time.perf_counter() - start) / epochs,
+                     "conv_out": conv_output_size(SIZE, k, s),
+                     "rf_conv": receptive_fields[(k, s)]["conv"],
+                     "rf_pool": receptive_fields[(k, s)]["+pool"], "density": 1 / s ** 2})
+        histories[(k, s)] = history
+print(plots.table(rows, [("kernel", "kernel", "d"), ("stride", "stride", "d"),
+                         ("accuracy", "test acc", ".4f"), ("params", "params", "d"),
+                         ("seconds", "s/epoch", ".2f"), ("conv_out", "conv out", "d"),
+                         ("rf_conv", "RF conv", "d"), ("rf_pool", "RF pool", "d"),
+                         ("density", "units/pixel", ".2f")]))
 
-    # what the measurements say about the FAQ's claim
-    by = {(r["kernel"], r["stride"]): r for r in rows}
-    best = max(rows, key=lambda r: r["accuracy"])
-    stride_cost = np.mean([by[(k, 1)]["accuracy"] - by[(k, 2)]["accuracy"] for k in KERNELS])
-    print("\nThe FAQ (section 6): small kernel + large stride = more local features; large "
-          "kernel + small stride = more global ones.")
-    print(f"Measured: a conv unit sees k×k pixels whatever the stride (RF conv column); after "
-          f"the pool, stride 2 makes each unit see MORE ({by[(3, 2)]['rf_pool']}² vs "
-          f"{by[(3, 1)]['rf_pool']}² for 3×3), never less.")
-    kernel_gain = np.mean([by[(7, s)]["accuracy"] - by[(3, s)]["accuracy"] for s in STRIDES])
-    print(f"          stride 2 keeps 1/4 of the positions (sampling density), cuts the Dense "
-          f"layer's weights ~4× and the time per epoch, and "
-          f"{'costs' if stride_cost >= 0 else 'gains'} {abs(stride_cost) * 100:.2f} accuracy "
-          f"points on average; 7×7 instead of 3×3 {'gains' if kernel_gain >= 0 else 'costs'} "
-          f"{abs(kernel_gain) * 100:.2f} points on average.")
-    print(f"          best here: {best['kernel']}×{best['kernel']}, stride {best['stride']} "
-          f"({best['accuracy']:.4f}). Kernel size sets the view of a unit; stride sets how "
-          f"coarsely the image is sampled. 'Local vs global' is about k (and depth), and "
-          f"a larger stride pushes toward global, not local.")
+# %% [markdown]
+# ## The figures
+#
+# Left, accuracy per epoch; right, accuracy against parameters. Below, where the units of
+# a 3×3 conv sit at stride 1 and 2 on a test digit, and what one of them sees.
 
-    # figures: validation accuracy per epoch, and accuracy against parameters / time
-    fig, (ax_curve, ax_params) = plt.subplots(1, 2, figsize=(11, 3.8))
-    epochs_axis = np.arange(1, epochs + 1)
-    for (k, s), h in histories.items():
-        ax_curve.plot(epochs_axis, h["val_accuracy"], marker="o",
-                      linestyle="-" if s == 1 else "--", label=f"{k}×{k}, stride {s}")
-    ax_curve.set(xlabel="epoch", ylabel="test accuracy", title="test accuracy per epoch")
-    ax_curve.legend(fontsize=8)
-    ax_curve.grid(alpha=0.3)
-    for r in rows:
-        ax_params.scatter(r["params"], r["accuracy"], s=40 + 60 * r["seconds"],
-                          marker="o" if r["stride"] == 1 else "s")
-        ax_params.annotate(f"{r['kernel']}×{r['kernel']} s{r['stride']}",
-                           (r["params"], r["accuracy"]), fontsize=8,
-                           xytext=(4, 4), textcoords="offset points")
-    ax_params.set(xscale="log", xlabel="parameters (log)", ylabel="final test accuracy",
-                  title="accuracy vs parameters (marker size: s/epoch)")
-    ax_params.grid(alpha=0.3)
-    save(fig, out / "accuracy.png")
+# %%
+lesson.save(plots.kernel_stride_results(rows, histories), "accuracy.png")
+layouts = {s: (np.arange(conv_output_size(SIZE, 3, s)) * s + 1,      # unit centres
+               receptive_fields[(3, s)]["+pool"]) for s in STRIDES}
+lesson.save(plots.unit_grids(x_test[0, :, :, 0], 3, layouts), "sampling_and_receptive_field.png")
 
-    # figure: where the units of a 3×3 conv sit for stride 1 and 2, and what one sees
-    fig, axes = plt.subplots(1, 2, figsize=(8, 4))
-    digit = x_test[0, :, :, 0]
-    for ax, s in zip(axes, STRIDES):
-        k = 3
-        ax.imshow(digit, cmap="gray_r")
-        centres = np.arange(conv_output_size(SIZE, k, s)) * s + (k - 1) / 2
-        cx, cy = np.meshgrid(centres, centres)
-        ax.scatter(cx.ravel(), cy.ravel(), s=3, color="tab:blue")
-        r_pool, _ = receptive_field([(k, s), (2, 2)])
-        ax.add_patch(plt.Rectangle((9.5, 9.5), k, k, fill=False, color="tab:orange", lw=2,
-                                   label=f"one conv unit: {k}×{k}"))
-        ax.add_patch(plt.Rectangle((9.5, 9.5), r_pool, r_pool, fill=False, color="crimson",
-                                   lw=2, linestyle="--", label=f"one pooled unit: {r_pool}×{r_pool}"))
-        ax.set_title(f"3×3 kernel, stride {s}: {len(centres)}² units (dots)", fontsize=9)
-        ax.legend(fontsize=7, loc="lower left")
-        ax.set_xticks([]), ax.set_yticks([])
-    fig.suptitle("stride thins out the units; it does not shrink what a unit sees")
-    save(fig, out / "sampling_and_receptive_field.png")
-    return {"rows": rows, "histories": {f"{k}x{s}": h for (k, s), h in histories.items()},
-            "epochs": epochs}
+# %% [markdown]
+# ## What the measurements say
+#
+# Stride 2 keeps a quarter of the positions, so it cuts the dense layer's weights and the
+# time. Whether it costs accuracy, and how much the kernel size matters, is read from the
+# table above; the lines below compute it from this run.
 
+# %%
+by = {(r["kernel"], r["stride"]): r for r in rows}
+stride_cost = np.mean([by[(k, 1)]["accuracy"] - by[(k, 2)]["accuracy"] for k in KERNELS])
+kernel_gain = np.mean([by[(7, s)]["accuracy"] - by[(3, s)]["accuracy"] for s in STRIDES])
+param_ratio = np.mean([by[(k, 1)]["params"] / by[(k, 2)]["params"] for k in KERNELS])
+time_ratio = np.mean([by[(k, 1)]["seconds"] / by[(k, 2)]["seconds"] for k in KERNELS])
+best = max(rows, key=lambda r: r["accuracy"])
+print(f"stride 2 instead of 1: {param_ratio:.1f}× fewer parameters, "
+      f"{'faster' if time_ratio > 1 else 'not faster'} ({time_ratio:.1f}× the speed), "
+      f"{'costs' if stride_cost >= 0 else 'gains'} {abs(stride_cost) * 100:.2f} accuracy "
+      f"points on average")
+print(f"7×7 instead of 3×3: {'gains' if kernel_gain >= 0 else 'costs'} "
+      f"{abs(kernel_gain) * 100:.2f} points on average")
+print(f"best here: {best['kernel']}×{best['kernel']}, stride {best['stride']} "
+      f"({best['accuracy']:.4f})")
 
-if __name__ == "__main__":
-    main()
+# %% [markdown]
+# ## Try it yourself
+#
+# 1. Add `Conv2D(16, 3)` after the pool in `build_model`: its units see
+#    `receptive_field([(k, s), POOL, (3, 1)])` pixels. Does stride 2 now cost less?
+# 2. Take k = 3, s = 4: `measured_receptive_field([(3, 4)])` is still 3, but which pixels
+#    does no unit see at all? Count them with `conv_output_size`.
+# 3. Write the strided convolution yourself: `tinydl exercise start conv2d_loops`, then
+#    `tinydl exercise check conv2d_loops`.

@@ -1,5 +1,8 @@
-"""The claims of the section-6 FAQ lessons (kernels and strides, activations, optimizers),
-checked through their helpers and through the figures each main() returns (--quick)."""
+"""The claims of the section-6 FAQ lessons on kernels and strides, activations and
+optimizers: their formulas through the lessons' own functions (`lesson_definitions`, no
+run), and their measurements through one quick notebook run of each (`run_notebook`)."""
+
+import re
 
 import numpy as np
 import pytest
@@ -7,40 +10,44 @@ import pytest
 import tinydl.functional as F
 from tinydl import Tensor, no_grad
 
-from lesson_helpers import load_lesson, need_mnist
+from lesson_helpers import lesson_definitions, need_mnist, run_notebook
+
+KERNELS_STEM = "06_faq_kernels_and_strides"
+ACTIVATIONS_STEM = "06_faq_activations"
+OPTIMIZERS_STEM = "06_faq_optimizers"
 
 
 @pytest.fixture(scope="module")
 def kernels():
-    return load_lesson("06_faq_kernels_and_strides")
+    return lesson_definitions(KERNELS_STEM)
 
 
 @pytest.fixture(scope="module")
 def activations():
-    return load_lesson("06_faq_activations")
+    return lesson_definitions(ACTIVATIONS_STEM)
 
 
 @pytest.fixture(scope="module")
 def optimizers():
-    return load_lesson("06_faq_optimizers")
+    return lesson_definitions(OPTIMIZERS_STEM)
 
 
 @pytest.fixture(scope="module")
-def kernels_run(kernels, tmp_path_factory):
+def kernels_run():
     need_mnist()
-    return kernels.main(["--quick", "--out", str(tmp_path_factory.mktemp("kernels"))])
+    return run_notebook(KERNELS_STEM)
 
 
 @pytest.fixture(scope="module")
-def activations_run(activations, tmp_path_factory):
+def activations_run():
     need_mnist()
-    return activations.main(["--quick", "--out", str(tmp_path_factory.mktemp("activations"))])
+    return run_notebook(ACTIVATIONS_STEM)
 
 
 @pytest.fixture(scope="module")
-def optimizers_run(optimizers, tmp_path_factory):
+def optimizers_run():
     need_mnist()
-    return optimizers.main(["--quick", "--out", str(tmp_path_factory.mktemp("optimizers"))])
+    return run_notebook(OPTIMIZERS_STEM)
 
 
 # -- 06_faq_kernels_and_strides ---------------------------------------------------------
@@ -57,9 +64,16 @@ def test_output_size_formula_is_conv2d(kernels, k, s):
 @pytest.mark.parametrize("s", [1, 2, 3])
 def test_receptive_field_formula_is_what_conv2d_sees(kernels, k, s):
     # measured by a gradient through tinydl's conv2d and pooling
-    assert kernels.measured_receptive_field(k, s, pool=False) == kernels.receptive_field([(k, s)])[0] == k
-    assert kernels.measured_receptive_field(k, s, pool=True) == \
+    pool = kernels.POOL
+    assert pool == (2, 2)
+    assert kernels.measured_receptive_field([(k, s)]) == kernels.receptive_field([(k, s)])[0] == k
+    assert kernels.measured_receptive_field([(k, s), pool]) == \
         kernels.receptive_field([(k, s), (2, 2)])[0] == k + s
+    # a second 3×3 conv after a stride-s layer sees k + 2s: the stride widens later layers
+    assert kernels.measured_receptive_field([(k, s), (3, 1)]) == \
+        kernels.receptive_field([(k, s), (3, 1)])[0] == k + 2 * s
+    assert kernels.measured_receptive_field([(k, s), pool, (3, 1)]) == \
+        kernels.receptive_field([(k, s), pool, (3, 1)])[0] == k + s + 4 * s
 
 
 def test_kernels_table_params_match_the_formula(kernels_run):
@@ -79,12 +93,22 @@ def test_kernels_params_are_count_params(kernels):
 
 def test_stride_widens_not_narrows_what_a_pooled_unit_sees(kernels_run):
     by = {(r["kernel"], r["stride"]): r for r in kernels_run["rows"]}
+    assert len(by) == 6
     for k in (3, 5, 7):
         assert by[(k, 1)]["rf_conv"] == by[(k, 2)]["rf_conv"] == k
         assert by[(k, 2)]["rf_pool"] > by[(k, 1)]["rf_pool"]
         assert by[(k, 2)]["params"] < by[(k, 1)]["params"]
     # every configuration learns something in the quick run (chance is 0.1)
     assert all(r["accuracy"] > 0.2 for r in kernels_run["rows"])
+
+
+def test_kernels_lesson_measures_and_states_the_verdict(kernels_run):
+    assert kernels_run["measured"] == kernels_run["receptive_fields"]
+    assert kernels_run["kernel_is_local"] and kernels_run["stride_keeps_first"]
+    assert kernels_run["stride_is_global"]
+    assert "right about the kernel and backwards about the stride" in kernels_run.stdout
+    assert {p.name for p in kernels_run.figures} == {"accuracy.png",
+                                                    "sampling_and_receptive_field.png"}
 
 
 # -- 06_faq_activations -------------------------------------------------------------------
@@ -144,6 +168,29 @@ def test_activations_lesson_measures_the_claims(activations_run):
     assert rows["sigmoid"]["test_accuracy"] < rows["tanh"]["test_accuracy"]
 
 
+def test_activation_derivatives_and_the_sigmoid_output_unit(activations_run):
+    slopes = activations_run["slopes"]            # f'(z) at z = -4, -1, 0, 1, 4
+    sig = 1 / (1 + np.exp(-np.array([-4.0, -1.0, 0.0, 1.0, 4.0])))
+    np.testing.assert_allclose(slopes["sigmoid"], sig * (1 - sig), atol=1e-12)
+    assert slopes["sigmoid"].max() == 0.25
+    np.testing.assert_allclose(slopes["tanh"][2], 1.0)
+    np.testing.assert_array_equal(slopes["relu"], [0, 0, 0, 1, 1])
+    # binary cross-entropy on a sigmoid output: dL/dz = p - y (here y = 1), no σ' factor
+    p = 1 / (1 + np.exp(-np.array([-4.0, 0.0, 4.0])))
+    np.testing.assert_allclose(activations_run["output_gradient"], p - 1, atol=1e-6)
+
+
+def test_activations_verdict_is_read_from_the_numbers(activations_run):
+    rows, out = activations_run["rows"], activations_run.stdout
+    acc = {name: r["test_accuracy"] for name, r in rows.items()}
+    ranking = ", ".join(f"{n} {acc[n]:.4f}" for n in sorted(acc, key=acc.get, reverse=True))
+    assert f"test accuracy, best first: {ranking}" in out
+    assert ("ReLU beats sigmoid" if acc["relu"] > acc["sigmoid"]
+            else "ReLU does not beat sigmoid") in out
+    assert "vanishing" in out and "not vanishing" not in out
+    assert f"softmax regression {activations_run['softmax_regression_accuracy']:.4f}" in out
+
+
 # -- 06_faq_optimizers --------------------------------------------------------------------
 
 def test_every_optimizer_reduces_the_loss(optimizers_run):
@@ -162,10 +209,33 @@ def test_tuned_rate_is_chosen_on_validation_not_test(optimizers_run):
     runs = optimizers_run["runs"]
     for (kind, name), s in optimizers_run["summary"].items():
         tried = [r for (k, n, _), r in runs.items() if (k, n) == (kind, name)]
+        assert len(tried) == 4
         best_val = max(r["history"]["val_accuracy"][-1] for r in tried if not r["diverged"])
         assert s["tuned_val"] == best_val
+        assert s["tuned_test"] == runs[(kind, name, s["tuned_lr"])]["test_accuracy"]
 
 
 def test_same_start_for_every_optimizer(optimizers):
     a, b = optimizers.build_model("deep", seed=5), optimizers.build_model("deep", seed=5)
     assert all(np.array_equal(u.data, v.data) for u, v in zip(a.weights, b.weights))
+
+
+def test_first_steps_sgd_scales_with_the_gradient_adam_does_not(optimizers_run):
+    steps = optimizers_run["first_steps"]          # gradients (0.01, 10), α = 0.1
+    np.testing.assert_allclose(steps["SGD"], [-0.001, -1.0], rtol=1e-12)
+    np.testing.assert_allclose(steps["SGD+momentum"], [-0.001, -1.0], rtol=1e-12)
+    np.testing.assert_allclose(steps["Adam"], [-0.1, -0.1], rtol=1e-4)
+    np.testing.assert_allclose(steps["RMSprop"], -0.1 / np.sqrt(0.1) * np.ones(2), rtol=1e-2)
+
+
+def test_the_learning_rate_matters_more_than_the_optimizer(optimizers_run):
+    """On the quick run, a rate 10× off its tuned value costs more accuracy than the
+    spread between the four optimizers, each tuned; and the printed verdict says so."""
+    rate, choice, out = (optimizers_run["rate_effect"], optimizers_run["optimizer_effect"],
+                         optimizers_run.stdout)
+    for kind in ("linear", "deep"):
+        assert rate[kind] > choice[kind], (kind, rate, choice)
+        line = re.search(rf"^\s*{kind}: tuned.*$", out, flags=re.M).group(0)
+        assert f"up to {choice[kind] * 100:.1f} points, a rate 10× off up to " \
+               f"{rate[kind] * 100:.1f}: the rate mattered more" in line
+    assert {p.name for p in optimizers_run.figures} == {"curves.png", "learning_rates.png"}
