@@ -1,8 +1,14 @@
 """What the section-5 lessons (10-13) share: MNIST as images in [0, 1], and the section-4
 CNN (lesson 4's `build_model`, not a copy of it), with lesson 4's trained weights when
-they exist or else trained here for a few epochs."""
+they exist or else trained here for a few epochs.
+
+Lesson 4 saves its weights in its own output folder, which `_lesson.Lesson` puts at
+$TINYDL_LESSON_OUT/04_mnist_cnn when that variable is set and at lesson_output/04_mnist_cnn
+(relative to where the lesson runs) otherwise; `WEIGHTS` follows the same rule, so a
+lesson run beside lesson 4 finds its weights."""
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -16,8 +22,15 @@ from tinydl.utils import to_categorical
 
 from _lesson import definitions
 
-#: Where lesson 4 saves its trained weights (run from the lessons folder or the root).
-WEIGHTS = Path("lesson_output") / "04_mnist_cnn" / "mnist_cnn.weights.npz"
+
+def lesson4_weights() -> Path:
+    """Where lesson 4 saves its trained weights: its Lesson output folder (see above)."""
+    root = Path(os.environ.get("TINYDL_LESSON_OUT") or "lesson_output")
+    return root / "04_mnist_cnn" / "mnist_cnn.weights.npz"
+
+
+#: Lesson 4's weights file, as the environment stood when this module was imported.
+WEIGHTS = lesson4_weights()
 
 
 def lesson04():
@@ -42,7 +55,7 @@ def compiled_cnn() -> Sequential:
     return model
 
 
-def section4_cnn(weights: Path | None, x: np.ndarray, y: np.ndarray, epochs: int,
+def section4_cnn(weights: Path | str | None, x: np.ndarray, y: np.ndarray, epochs: int,
                  batch_size: int = 128) -> tuple[Sequential, str]:
     """The section-4 CNN and how it was obtained: lesson 4's weights from `weights` when
     that file exists, else `epochs` epochs of training on (x, y) here."""
