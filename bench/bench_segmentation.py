@@ -30,7 +30,7 @@ network). Only the epoch's training loop is timed.
 
 Prints the thread set-up and load average, each epoch's seconds, the medians (s/epoch),
 the ratio tinydl/PyTorch (> 1: tinydl is slower) and the peak resident memory of each.
-Needs MNIST (TINYDL_DATA). tests/test_bench_segmentation.py runs a tiny version.
+Needs MNIST (TINYDL_DATA). tests/test_lesson_segmentation.py runs a tiny version.
 """
 from __future__ import annotations
 
@@ -57,7 +57,8 @@ CHECK_ATOL = 1e-4
 
 
 def lesson():
-    """Import lessons/09_segmentation_unet.py (tinydl worker and parent only)."""
+    """The definitions of lessons/09_segmentation_unet.py (build_unet, compiled, MAIN_LOSS,
+    FILTERS), without running the lesson (tinydl worker and parent only)."""
     return shared_lesson(LESSON.stem)
 
 
@@ -308,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     from tinydl.datasets import mnist_scenes
     les = lesson()
     if args.filters is None:
-        args.filters = les.parse_args([]).filters
+        args.filters = ",".join(map(str, les.FILTERS))
     args.filters = tuple(int(f) for f in str(args.filters).split(","))
     args.threads = args.threads or tinydl.get_num_threads()
     frameworks = ["tinydl"]

@@ -1,9 +1,10 @@
-"""Lesson 9 (segmentation with a U-Net): runs with --quick, writes its pictures, prints the
-baseline of the scenes it used and the final line; a canvas size the U-Net cannot take is
-a clear error; the helpers that find edges and touching digits agree with literal loops;
+"""Lesson 9 (segmentation with a U-Net): runs as a notebook in quick mode, writes its
+pictures, prints the baseline of the scenes it used and the final line computed from its
+own results; a canvas size the U-Net cannot take is a clear error; its 1×1 convolution is
+z = Wx + b at every pixel; the network without skips gives one class per 2×2 block; the
+helpers that find edges, touching digits and one-class blocks agree with literal loops;
 and bench/bench_segmentation.py runs at a tiny size."""
 import importlib.util
-import os
 import re
 import subprocess
 import sys
@@ -12,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lesson_helpers import LESSONS, load_lesson, need_mnist
+from lesson_helpers import lesson_definitions, need_mnist, run_notebook
 
+STEM = "09_segmentation_unet"
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_segmentation.py"
 FIGURES = ("masks.png", "error_map.png", "iou_per_class.png", "learning_curves.png",
            "class_imbalance.png")
@@ -23,44 +25,64 @@ FINAL = re.compile(r"^segmentation: digit_miou (\S+) pixel_acc (\S+) scenes_read
 
 @pytest.fixture(scope="module")
 def lesson():
-    return load_lesson("09_segmentation_unet")
+    return lesson_definitions(STEM)
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
+def seg(lesson):
+    import _segmentation          # lessons/ is on sys.path once the definitions are read
+    return _segmentation
+
+
+@pytest.fixture(scope="module")
+def quick():
     need_mnist()
-    out = tmp_path_factory.mktemp("l09")
-    proc = subprocess.run([sys.executable, "09_segmentation_unet.py", "--quick", "--out", str(out)],
-                          cwd=LESSONS, env=dict(os.environ, MPLBACKEND="Agg"),
-                          capture_output=True, text=True, timeout=240)
-    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
-    return out, proc.stdout
+    return run_notebook(STEM)
 
 
 def test_writes_its_figures_and_ends_with_the_result_line(quick):
-    out, stdout = quick
-    for name in FIGURES:
-        assert (out / name).stat().st_size > 1000, name
-        assert f"wrote {out / name}" in stdout
-    match = FINAL.match(stdout.strip().splitlines()[-1])
-    assert match, stdout.strip().splitlines()[-1]
+    assert sorted(p.name for p in quick.figures) == sorted(FIGURES)
+    for path in quick.figures:
+        assert path.stat().st_size > 1000, path
+        assert f"wrote {path}" in quick.stdout
+    match = FINAL.match(quick.stdout.strip().splitlines()[-1])
+    assert match, quick.stdout.strip().splitlines()[-1]
     miou, acc, read, seconds = map(float, match.groups())
     assert 0 <= miou <= 1 and 0 <= acc <= 1 and 0 <= read <= 1 and seconds > 0
+    # the line reports the run's own results
+    assert (miou, acc, read) == (round(quick["digit_miou"], 4), round(quick["pixel_acc"], 4),
+                                 round(quick["scenes_read"], 4))
+    assert seconds == round(quick["train_seconds"], 1)
+    assert quick["curve"]["seconds"][-1] == quick["train_seconds"]
+
+
+def test_trains_a_fixed_number_of_epochs(quick):
+    """Quick mode: one epoch of the U-Net, one curve point per epoch; the time split
+    is printed."""
+    assert len(quick["curve"]["digit_miou"]) == 1
+    assert re.search(r"^  epoch  1  loss ", quick.stdout, re.M)
+    assert re.search(r"^training time: U-Net \d+ s \(\d+% of \d+ s\); no skips \d+ s, "
+                     r"three losses \d+ s$", quick.stdout, re.M)
 
 
 def test_baseline_is_the_background_share_of_the_held_out_pixels(quick):
     from tinydl.datasets import mnist_scenes
-    _, (_, y_test) = mnist_scenes.load_data(n_train=96, n_test=32, seed=0)  # --quick's scenes
+    _, (_, y_test) = mnist_scenes.load_data(n_train=96, n_test=32, seed=0)  # quick's scenes
     share = np.count_nonzero(y_test == 10) / y_test.size
     assert 0.9 < share < 1
+    assert quick["baseline_pixel_acc"] == pytest.approx(share)
     assert (f"baseline (background everywhere): pixel accuracy {share:.4f}, digit mean IoU "
-            f"0.000") in quick[1]
+            f"0.000") in quick.stdout
 
 
 def test_the_lesson_shows_the_size_error(quick):
-    line = next(line for line in quick[1].splitlines() if line.startswith("a 65×85 canvas"))
+    line = next(line for line in quick.stdout.splitlines() if line.startswith("a 65×85 canvas"))
     assert "height 65: it takes multiples of 4 (nearest: 64 or 68)" in line
     assert "width 85: it takes multiples of 4 (nearest: 84 or 88)" in line
+
+
+def test_the_1x1_convolution_is_a_dense_layer_at_every_pixel(quick):
+    assert quick["conv_vs_dense"].max() < 1e-6
 
 
 def test_a_canvas_size_the_unet_cannot_take_is_a_clear_error(lesson):
@@ -71,7 +93,23 @@ def test_a_canvas_size_the_unet_cannot_take_is_a_clear_error(lesson):
         model.predict(np.zeros((1, 66, 84, 1), np.float32))
 
 
-def test_edges_and_touching_digits_against_loops(lesson):
+def test_without_skips_every_2x2_block_gets_one_class(lesson, seg):
+    """The no-skip network's full-size output is nearest-upsampled from half size and then
+    only 1×1 convolutions follow: the class probabilities are equal within each 2×2 block.
+    The U-Net's are not."""
+    import tinydl
+    x = np.random.default_rng(0).random((2, 16, 20, 1), dtype=np.float32)
+    for skips in (False, True):
+        tinydl.utils.set_random_seed(0)
+        probs = lesson.build_unet((4, 4, 4), skips=skips).predict(x)
+        blocks = probs.reshape(2, 8, 2, 10, 2, 11)
+        same = np.allclose(blocks, blocks[:, :, :1, :, :1], atol=1e-7)
+        assert same is not skips
+        if not skips:
+            assert seg.blocks_of_two(probs.argmax(-1)) == 1.0
+
+
+def test_edges_touching_digits_and_blocks_against_loops(seg):
     rng = np.random.default_rng(0)
     y = rng.choice([0, 3, 10], p=[0.08, 0.08, 0.84], size=(8, 7, 9)).astype(np.uint8)
     n, h, w = y.shape
@@ -88,10 +126,25 @@ def test_edges_and_touching_digits_against_loops(lesson):
                             if 10 not in (y[s, a, b], y[s, i, j]):
                                 contact[s, i, j] = True
     touch = contact.any(axis=(1, 2))
-    np.testing.assert_array_equal(lesson.edge_pixels(y), edges)
-    np.testing.assert_array_equal(lesson.contact_pixels(y), contact)
-    np.testing.assert_array_equal(lesson.touching(y), touch)
+    np.testing.assert_array_equal(seg.edge_pixels(y), edges)
+    np.testing.assert_array_equal(seg.contact_pixels(y), contact)
+    np.testing.assert_array_equal(seg.touching(y), touch)
     assert touch.any() and not touch.all()
+
+    masks = rng.choice([1, 10], p=[0.1, 0.9], size=(5, 6, 8))
+    masks[0, :2, :2] = 1                      # at least one block of one class, one mixed
+    masks[0, 2:4, :2] = [[1, 10], [10, 10]]
+    one_class = [len(set(masks[s, i:i + 2, j:j + 2].ravel())) == 1
+                 for s in range(5) for i in range(0, 6, 2) for j in range(0, 8, 2)]
+    assert 0 < np.mean(one_class) < 1
+    assert seg.blocks_of_two(masks) == pytest.approx(np.mean(one_class))
+
+
+def test_example_scenes_show_touching_and_misread_ones(seg):
+    touch = np.array([0, 0, 0, 0, 0, 0, 1, 0, 1, 1], bool)
+    right = np.array([1, 1, 1, 1, 1, 1, 1, 0, 1, 0], bool)
+    assert seg.example_scenes(touch, right) == [0, 1, 2, 6, 8, 7]
+    assert seg.example_scenes(touch[:2], right[:2]) == [0, 1]
 
 
 def test_bench_runs_at_a_tiny_size():
@@ -111,3 +164,12 @@ def test_bench_runs_at_a_tiny_size():
         agree = re.search(r"agree to (\S+) \(tolerance", proc.stdout)
         assert agree and float(agree.group(1)) <= 1e-4, proc.stdout
         assert re.search(r"^ratio tinydl/torch: \d+\.\d+", proc.stdout, re.M)
+
+
+def test_bench_takes_the_lessons_filters(lesson):
+    """Without --filters the bench uses the lesson's FILTERS (it reads the lesson's
+    definitions without running it)."""
+    assert lesson.FILTERS == (16, 32, 64)
+    assert lesson.MAIN_LOSS in lesson.LOSSES
+    model, class_weight = lesson.compiled(lesson.build_unet((2, 2, 2)), lesson.MAIN_LOSS)
+    assert class_weight == {10: 0.1} and model.optimizer.learning_rate == 3e-3
