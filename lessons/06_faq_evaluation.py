@@ -1,62 +1,29 @@
-"""Lesson 6 (FAQ, "how to evaluate a model"): training, validation and test error, and the metrics beside them.
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
 
-The article's section 6 answers with a list: the error on the training set, the
-error on a validation set, the error on a test set, and metrics "such as accuracy,
-recall, F1". This lesson computes each of them for one trained CNN, with tinydl.metrics:
+# %% [markdown]
+# # Lesson 6f · 第6课(六): FAQ — evaluating a model: errors, precision, recall, F1
+#
+# > §6 Q:「如何评估模型的性能？」A:「模型的性能可以通过以下方法评估：」
+# > 「训练误差：使用训练数据集计算模型的误差。」
+# > 「验证误差：使用验证数据集计算模型的误差。」
+# > 「测试误差：使用测试数据集计算模型的误差。」
+# > 「评估指标：使用评估指标，如准确率、召回率、F1分数等。」
+# > (How to evaluate a model's performance? By the training error, on the training set;
+# > the validation error, on a validation set; the test error, on a test set; metrics
+# > such as 准确率, recall and F1.)
+#
+# The list is right but says neither what each number is for nor what 准确率 means here.
+# This lesson computes every item for one trained CNN and says what each is for.
 
-    error           1 − accuracy (the share of misclassified images), and the loss
-    confusion C     C[i, j] = images of digit i predicted as j
-    precision_k     C[k, k] / Σ_i C[i, k]     of the images called k, how many are k
-    recall_k        C[k, k] / Σ_j C[k, j]     of the images of k, how many were found
-    F1_k            2·P_k·R_k / (P_k + R_k)
-    macro average   the plain mean over the 10 digits (each digit counts the same)
-    micro average   from the summed counts; for one label per image every mistake is one
-                    false positive and one false negative, so micro P = R = F1 = accuracy
-
-What the article leaves vague, and what the lesson does:
-* "error" is not defined: the misclassification rate and the loss are both called
-  that. Both are printed.
-* It does not give the roles of the three sets. The training error shows how well the
-  model fits. The validation set (here: `fit(validation_split=0.1)`, the last 10% of
-  the training subset, never trained on) is for choices: epochs, early stopping,
-  architecture, λ. The test set is looked at once, at the end, for the number to
-  report. Used for choices, it stops being an unbiased estimate; lesson 04 follows the
-  article's listing and uses the test set as validation data, which is fine for
-  a demo but not for reporting.
-* Recall and F1 are per-class numbers. For ten digits they must be averaged, and the
-  article does not say how: macro and micro averages differ, and the micro average is
-  just the accuracy again. Precision, the other half of F1, is missing from its list.
-* The gap between training and validation error is the overfitting that the FAQ's
-  previous answer treats (lesson 06_faq_overfitting). A gap between validation and test
-  error is either chance or a difference between the two sets of images. Each error rate
-  comes with its standard error sqrt(e(1 − e)/n), so the two can be told apart. MNIST's
-  training and test digits were written by different people, so a validation set cut
-  from the training file can come out easier than the test set (it did in the full run).
-
-Model: by default a small CNN (Conv2D 8 3×3 ReLU → MaxPool 2 → Conv2D 16 3×3 ReLU →
-MaxPool 2 → Flatten → Dense 10 softmax) trained for a few epochs on a fixed subset of
-MNIST. With --weights PATH it loads the section-4 network's weights that
-lessons/04_mnist_cnn.py saves (mnist_cnn.weights.npz) and trains nothing. That model
-was trained on all 60,000 training images, so its "validation" images were trained on
-and its validation error is a second training error (the lesson says so when it runs).
-
-Run:  python lessons/06_faq_evaluation.py [--quick] [--weights PATH] [--out DIR] [--seed N]
-Data: MNIST: the first 12,000 training images (2,000 with --quick), 10% of them held out
-for validation; the first 2,000 test images (500 with --quick).
-"""
-from __future__ import annotations
-
-import os
-
-# One BLAS thread: on a busy machine OpenBLAS's worker threads wait on each other and
-# this lesson's training took 5.5 s instead of 0.2 s. Set before NumPy loads; an
-# explicit OPENBLAS_NUM_THREADS wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-import argparse
-import importlib.util
-import time
-from pathlib import Path
-
+# %%
 import numpy as np
 
 from tinydl.datasets import mnist
@@ -67,170 +34,188 @@ from tinydl.models import Sequential
 from tinydl.optimizers import Adam
 from tinydl.utils import to_categorical
 
-from _lesson import output_dir, plt, save
+import _faq_b_plots as plots
+from _lesson import Lesson
+from _mnist_cnn import lesson04
 
-K = 10
-VALIDATION_SPLIT = 0.1
+lesson = Lesson("06_faq_evaluation", "training, validation and test error; precision, "
+                "recall, F1 per class", epochs=0, weights=None)
+N_CLASSES = 10
 
+# %% [markdown]
+# ## Three sets of images
+#
+# The training set (训练集) is what the weights are fitted to. The validation set (验证集)
+# is held out for choices (epochs, architecture, λ): here `fit(validation_split=0.1)`, the
+# last 10% of the training images, never trained on. The test set (测试集) comes from
+# MNIST's separate test file.
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2,000 images, 2 epochs (seconds)")
-    parser.add_argument("--weights", type=Path, default=None,
-                        help="weights saved by lessons/04_mnist_cnn.py; default: train a small CNN")
-    parser.add_argument("--epochs", type=int, default=None, help="default 4 (2 with --quick)")
-    parser.add_argument("--out", default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    return parser.parse_args(argv)
+# %%
+n_train, n_test = (2000, 500) if lesson.quick else (12_000, 2000)
+epochs = lesson.epochs or (2 if lesson.quick else 4)
+(x_all, y_all), (x_test_all, y_test_all) = mnist.load_data()
+x_train = x_all[:n_train].reshape(-1, 28, 28, 1) / 255.0
+x_test = x_test_all[:n_test].reshape(-1, 28, 28, 1) / 255.0
+labels_train = y_all[:n_train].astype(np.int64)
+labels = y_test_all[:n_test].astype(np.int64)                       # the test labels
+split_at = int(np.floor(n_train * 0.9))     # validation_split keeps the LAST 10%, as Keras
+print(f"training {split_at}, validation {n_train - split_at}, test {n_test} images")
 
+# %% [markdown]
+# ## The model
+#
+# By default a small CNN (卷积神经网络) trained here for a few epochs. With
+# `--weights PATH` it is lesson 4's network with the weights lesson 4 saved
+# (`mnist_cnn.weights.npz`); that network was trained on all 60,000 training images, so
+# its "validation" images are not held out.
 
+# %%
 def small_cnn(seed: int) -> Sequential:
-    """Conv 8 → pool → conv 16 → pool → dense 10: about 3,500 weights, trains in seconds."""
-    return Sequential([
-        Conv2D(8, kernel_size=(3, 3), activation="relu", input_shape=(28, 28, 1)),
-        MaxPooling2D(pool_size=(2, 2)),
-        Conv2D(16, kernel_size=(3, 3), activation="relu"),
-        MaxPooling2D(pool_size=(2, 2)),
-        Flatten(),
-        Dense(K, activation="softmax"),
-    ], seed=seed)
+    """Conv 8 3×3 → pool → conv 16 3×3 → pool → dense 10: 5,258 weights."""
+    return Sequential([Conv2D(8, kernel_size=(3, 3), activation="relu", input_shape=(28, 28, 1)),
+                       MaxPooling2D(pool_size=(2, 2)),
+                       Conv2D(16, kernel_size=(3, 3), activation="relu"),
+                       MaxPooling2D(pool_size=(2, 2)), Flatten(),
+                       Dense(N_CLASSES, activation="softmax")], seed=seed)
 
 
-def section4_cnn() -> Sequential:
-    """The network of lessons/04_mnist_cnn.py, taken from that file so the two never differ."""
-    path = Path(__file__).with_name("04_mnist_cnn.py")
-    spec = importlib.util.spec_from_file_location("lesson_04_mnist_cnn", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.build_model()
+held_out = lesson.weights is None
+model = small_cnn(lesson.seed) if held_out else lesson04().build_model()
+model.compile(optimizer=Adam(learning_rate=1e-3), loss="categorical_crossentropy",
+              metrics=[accuracy])
+if held_out:
+    model.fit(x_train, to_categorical(labels_train, N_CLASSES), batch_size=64, epochs=epochs,
+              validation_split=0.1, verbose=2)
+else:
+    model.load_weights(lesson.weights)
+print(f"{model.count_params()} weights;", f"trained {epochs} epoch(s) on {split_at} images"
+      if held_out else f"lesson 4's weights from {lesson.weights}")
 
+# %% [markdown]
+# ## Training, validation and test error (训练误差、验证误差、测试误差)
+#
+# "Error" is not defined in the article: both the misclassification rate 1 − accuracy and
+# the loss go by that name, so both are printed. An error rate on n images is a mean of n
+# 0/1 outcomes, with a standard error sqrt(e(1 − e)/n): two rates differ for real only if
+# they are a few standard errors apart.
 
-def per_class_table(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
-    """Per-class and averaged precision, recall and F1, all from tinydl.metrics."""
-    table = {f"{name}_{avg or 'per_class'}": fn(y_true, y_pred, average=avg, num_classes=K)
-             for name, fn in (("precision", precision), ("recall", recall), ("f1", f1_score))
-             for avg in (None, "macro", "micro")}
-    # trace(C) / N. (Not tinydl.metrics.accuracy(labels, labels): given two label vectors
-    # it takes them for one sigmoid output and thresholds at 0.5, so every label but 0
-    # counts as "1". Give it probability rows, or count the diagonal as here.)
-    counts = confusion_matrix(y_true, y_pred, num_classes=K)
-    table["accuracy"] = float(np.trace(counts) / counts.sum())
-    table["support"] = np.bincount(y_true, minlength=K)
-    return table
+# %%
+sets = {"training": (x_train[:split_at], labels_train[:split_at]),
+        "validation": (x_train[split_at:], labels_train[split_at:]),
+        "test": (x_test, labels)}
+errors = {}
+for name, (x, y) in sets.items():
+    loss, acc = model.evaluate(x, to_categorical(y, N_CLASSES), batch_size=500, verbose=0)
+    errors[name] = {"images": len(x), "loss": loss, "accuracy": acc, "error": 1 - acc,
+                    "± s.e.": np.sqrt(acc * (1 - acc) / len(x))}
+plots.print_table(errors, [("images", "d"), ("loss", ".4f"), ("accuracy", ".4f"),
+                           ("error", ".4f"), ("± s.e.", ".4f")], first="set")
+gap = errors["validation"]["error"] - errors["training"]["error"]
+shift = errors["test"]["error"] - errors["validation"]["error"]
+shift_z = shift / np.hypot(errors["test"]["± s.e."], errors["validation"]["± s.e."])
+print(f"validation − training error: {gap:+.4f} (the overfitting of lesson 06_faq_overfitting)")
+print(f"test − validation error: {shift:+.4f}, {shift_z:+.1f} s.e.: " +
+      ("more than chance: the two sets differ" if abs(shift_z) > 2 else "within chance"))
+if not held_out:
+    print("(these weights were trained on the 'validation' images: a second training error)")
 
+# %% [markdown]
+# What each is for: the training error shows how well the model fits; the validation error
+# is for every choice; the test error is looked at once, at the end, for the number to
+# report. A test error far from the validation error is chance or a real difference (MNIST's
+# test digits come from other writers than its training digits). The article's listing
+# (§4) validates on the test set, then reports the accuracy on those same images:
+#
+# > §4「model.fit(x_train, y_train, batch_size=128, epochs=10, validation_data=(x_test, y_test))」
 
-def plot_confusion(counts: np.ndarray, out: Path, title: str) -> None:
-    """Counts as numbers; colour by the row share (recall on the diagonal)."""
-    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(6.2, 5.6))
-    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    for i, j in zip(*np.nonzero(counts)):
-        ax.text(j, i, counts[i, j], ha="center", va="center", fontsize=7,
-                color="white" if share[i, j] > 0.5 else "black")
-    ax.set(xticks=range(K), yticks=range(K), xlabel="predicted digit", ylabel="true digit",
-           title=title)
-    fig.colorbar(image, ax=ax, fraction=0.046, label="share of the true digit's images")
-    save(fig, out / "confusion_matrix.png")
+# %% [markdown]
+# Why once: choose among 20 configurations, all equally good (true accuracy a = the test
+# accuracy above), by their scores on the same n_test images. The winner's score is the
+# highest of 20 noisy numbers, so it is optimistic; on new images the same model scores a.
 
+# %%
+rng = np.random.default_rng(lesson.seed)
+true_accuracy = errors["test"]["accuracy"]
+scores = rng.binomial(n_test, true_accuracy, size=(2000, 20)) / n_test   # 2,000 trials × 20
+picked = scores.max(axis=1)                       # the configuration chosen by its test score
+fresh = rng.binomial(n_test, true_accuracy, size=2000) / n_test          # its score elsewhere
+selection_bias = picked.mean() - fresh.mean()
+print(f"true accuracy {true_accuracy:.4f}; best of 20 on the test set {picked.mean():.4f}; "
+      f"the same model on new images {fresh.mean():.4f}")
+print(f"choosing on the test set {'overstates' if selection_bias > 0 else 'understates'} "
+      f"the accuracy by {abs(selection_bias):.4f} "
+      f"({selection_bias / errors['test']['± s.e.']:.1f} s.e.)")
 
-def plot_per_class(table: dict, out: Path) -> None:
-    x = np.arange(K)
-    fig, ax = plt.subplots(figsize=(9, 3.4))
-    for offset, key, label in ((-0.27, "precision_per_class", "precision"),
-                               (0.0, "recall_per_class", "recall"), (0.27, "f1_per_class", "F1")):
-        ax.bar(x + offset, table[key], 0.27, label=label)
-    ax.axhline(table["f1_macro"], color="k", ls="--", lw=1, label=f"macro F1 {table['f1_macro']:.3f}")
-    low = min(table[k].min() for k in ("precision_per_class", "recall_per_class", "f1_per_class"))
-    ax.set(xticks=x, xlabel="digit", ylim=(max(0.0, low - 0.05), 1.0), title="test set, per digit")
-    ax.legend(fontsize=8, ncol=4, loc="lower right")
-    ax.grid(alpha=0.3, axis="y")
-    save(fig, out / "per_class_metrics.png")
+# %% [markdown]
+# ## The confusion matrix (混淆矩阵)
+#
+# C[i, j] counts the test images of digit i predicted as j. Every per-class metric is read
+# off it: precision (精确率) P_k = C[k, k] / Σ_i C[i, k], of the images called k how many
+# are k; recall (召回率) R_k = C[k, k] / Σ_j C[k, j], of the images of k how many were
+# found; F1_k = 2·P_k·R_k / (P_k + R_k), their harmonic mean.
 
+# %%
+probabilities = model.predict(x_test, batch_size=500)
+predicted = probabilities.argmax(axis=1)
+confusion = confusion_matrix(labels, predicted, num_classes=N_CLASSES)
+print(confusion)
+off = confusion - np.diag(np.diag(confusion))
+i, j = np.unravel_index(np.argmax(off), off.shape)
+print(f"most frequent confusion: {i} taken for {j} ({off[i, j]} times)")
+lesson.save(plots.confusion(confusion, f"confusion matrix, {n_test} test images "
+                                       f"(accuracy {np.trace(confusion) / n_test:.3f})"),
+            "confusion_matrix.png")
 
-def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(argv)
-    out = output_dir(args, "06_faq_evaluation")
-    n_train, n_test = (2000, 500) if args.quick else (12_000, 2000)
-    epochs = args.epochs or (2 if args.quick else 4)
+# %% [markdown]
+# ## 准确率: accuracy or precision?
+#
+# The word is ambiguous. Beside 召回率 (recall), as in the classic pair 准确率/召回率, it
+# is usually precision (also 精确率, 查准率), and F1 combines exactly precision and recall.
+# Elsewhere 准确率 is accuracy (正确率): the share of all images classified right. The two
+# are different numbers; both are computed here.
 
-    (x_train, y_train), (x_test, y_test) = mnist.load_data()
-    x_train = x_train[:n_train].reshape(-1, 28, 28, 1) / 255.0
-    x_test = x_test[:n_test].reshape(-1, 28, 28, 1) / 255.0
-    labels_train, labels_test = y_train[:n_train].astype(np.int64), y_test[:n_test].astype(np.int64)
-    onehot_train, onehot_test = to_categorical(labels_train, K), to_categorical(labels_test, K)
-    # validation_split holds out the LAST 10% (before shuffling), as in Keras
-    split_at = int(np.floor(n_train * (1 - VALIDATION_SPLIT)))
+# %%
+table = {f"{name}_{avg or 'per_class'}": fn(labels, predicted, average=avg, num_classes=N_CLASSES)
+         for name, fn in (("precision", precision), ("recall", recall), ("f1", f1_score))
+         for avg in (None, "macro", "micro")}
+table["accuracy"] = accuracy(labels, predicted)          # = trace(C) / N
+report = classification_report(labels, predicted, num_classes=N_CLASSES)
+print(report)
+print(f"accuracy (准确率 as 正确率)            {table['accuracy']:.4f}")
+print(f"macro precision (准确率 as 精确率)     {table['precision_macro']:.4f}")
+spread = table["precision_per_class"].max() - table["precision_per_class"].min()
+print(f"per-class precision from {table['precision_per_class'].min():.4f} to "
+      f"{table['precision_per_class'].max():.4f} (a spread of {spread:.4f}), which one "
+      "accuracy hides")
 
-    start = time.perf_counter()
-    if args.weights is None:
-        model = small_cnn(args.seed)
-        model.compile(optimizer=Adam(learning_rate=1e-3), loss="categorical_crossentropy",
-                      metrics=[accuracy])
-        model.fit(x_train, onehot_train, batch_size=64, epochs=epochs,
-                  validation_split=VALIDATION_SPLIT, verbose=2)
-        source = (f"small CNN, {model.count_params()} weights, trained {epochs} epoch(s) on "
-                  f"{split_at} images")
-    else:
-        model = section4_cnn()
-        model.compile(optimizer=Adam(learning_rate=1e-3), loss="categorical_crossentropy",
-                      metrics=[accuracy])
-        model.load_weights(str(args.weights))
-        source = (f"section-4 CNN loaded from {args.weights}; it was trained on all 60,000 "
-                  f"training images, so its 'validation' images are NOT held out")
-    seconds = time.perf_counter() - start
+# %% [markdown]
+# ## Averaging over ten classes
+#
+# Precision, recall and F1 are per-class numbers; for ten digits they must be averaged, and
+# the article does not say how. The macro average is the plain mean over classes (each
+# digit counts the same); the micro average pools the counts, and with one label per image
+# every mistake is one false positive and one false negative, so micro P = R = F1 = accuracy.
 
-    sets = {"training": (x_train[:split_at], onehot_train[:split_at]),
-            "validation": (x_train[split_at:], onehot_train[split_at:]),
-            "test": (x_test, onehot_test)}
-    errors = {}
-    for name, (x, y) in sets.items():
-        loss, acc = model.evaluate(x, y, batch_size=500, verbose=0)
-        errors[name] = {"images": len(x), "loss": loss, "accuracy": acc, "error": 1 - acc}
-    print(f"\n{source} ({seconds:.1f} s)")
-    print(f"{'set':<11} {'images':>6} {'loss (CE)':>9} {'accuracy':>8} {'error':>7} {'± s.e.':>7}")
-    for name, e in errors.items():
-        # the error rate is a mean of n 0/1 outcomes: standard error sqrt(e(1 − e)/n)
-        e["standard_error"] = float(np.sqrt(e["error"] * (1 - e["error"]) / e["images"]))
-        print(f"{name:<11} {e['images']:6d} {e['loss']:9.4f} {e['accuracy']:8.4f} "
-              f"{e['error']:7.4f} {e['standard_error']:7.4f}")
-    print("(validation images come from MNIST's training file, test images from its test "
-          "file, written by other people: a gap between the two larger than ~2 s.e. is "
-          "that shift, not chance)")
+# %%
+print(f"{'average':<8} {'precision':>9} {'recall':>7} {'F1':>7}")
+for avg in ("macro", "micro"):
+    print(f"{avg:<8} {table[f'precision_{avg}']:9.4f} {table[f'recall_{avg}']:7.4f} "
+          f"{table[f'f1_{avg}']:7.4f}")
+micro_is_accuracy = all(np.isclose(table[f"{m}_micro"], table["accuracy"])
+                        for m in ("precision", "recall", "f1"))
+print(f"micro averages {'equal' if micro_is_accuracy else 'differ from'} the accuracy "
+      f"{table['accuracy']:.4f}")
+worst = int(np.argmin(table["f1_per_class"]))
+print(f"weakest digit by F1: {worst} ({table['f1_per_class'][worst]:.3f})")
+lesson.save(plots.per_class(table), "per_class_metrics.png")
 
-    probabilities = model.predict(x_test, batch_size=500)
-    predicted = probabilities.argmax(axis=1)
-    table = per_class_table(labels_test, predicted)
-    counts = confusion_matrix(labels_test, predicted, num_classes=K)
-    report = classification_report(labels_test, predicted, num_classes=K)
-    print(f"\nper digit on the test set ({n_test} images), tinydl.metrics.classification_report:")
-    print(report)
-    print(f"{'average':<8} {'precision':>9} {'recall':>7} {'F1':>7}")
-    for avg in ("macro", "micro"):
-        print(f"{avg:<8} {table[f'precision_{avg}']:9.4f} {table[f'recall_{avg}']:7.4f} "
-              f"{table[f'f1_{avg}']:7.4f}")
-    print(f"{'accuracy':<8} {table['accuracy']:9.4f}   (= the micro averages: one label per image)")
-    worst = int(np.argmin(table["f1_per_class"]))
-    off = counts - np.diag(np.diag(counts))
-    i, j = np.unravel_index(np.argmax(off), off.shape)
-    print(f"weakest digit by F1: {worst} ({table['f1_per_class'][worst]:.3f}); most frequent "
-          f"confusion: {i} taken for {j} ({off[i, j]} times)")
-
-    plot_confusion(counts, out, f"confusion matrix, {n_test} test images "
-                                f"(accuracy {table['accuracy']:.3f})")
-    plot_per_class(table, out)
-
-    print("\nThe article (section 6): evaluate with the training, validation and test error and "
-          "with metrics such as accuracy, recall and F1.")
-    print(f"Measured: error {errors['training']['error']:.4f} / {errors['validation']['error']:.4f}"
-          f" / {errors['test']['error']:.4f} (training / validation / test); macro recall "
-          f"{table['recall_macro']:.4f}, macro F1 {table['f1_macro']:.4f}, accuracy "
-          f"{table['accuracy']:.4f}. Left vague by the article: what 'error' is, which set "
-          "is for choices (validation) and which for the final number (test), and how "
-          "per-class recall/F1 are averaged (macro ≠ micro; micro = accuracy).")
-    return {"errors": errors, "table": table, "confusion": counts, "report": report,
-            "labels": labels_test, "predicted": predicted, "probabilities": probabilities,
-            "seconds": seconds}
-
-
-if __name__ == "__main__":
-    main()
+# %% [markdown]
+# ## Try it yourself
+#
+# 1. Run with `--epochs 1` and `--epochs 8`: which error falls fastest, and when does the
+#    validation error stop following the training error?
+# 2. Run lesson 4, then this lesson with
+#    `--weights lesson_output/04_mnist_cnn/mnist_cnn.weights.npz`: why is its "validation"
+#    error now as low as its training error?
+# 3. Compute precision, recall and F1 of digit 9 by hand from the confusion matrix printed
+#    above, and check them against the report.
