@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lesson_helpers import load_lesson, need_mnist
+from lesson_helpers import lesson_definitions, need_mnist
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_gan.py"
 SCORES = ("confident", "class_entropy", "frechet")
@@ -40,7 +40,7 @@ def finite_numbers(value, where="result"):
 def test_tinydl_one_epoch_writes_a_sane_json(tmp_path):
     need_mnist()
     classifier = tmp_path / "untrained_cnn.weights.npz"
-    load_lesson("04_mnist_cnn").build_model().save_weights(str(classifier))
+    lesson_definitions("04_mnist_cnn").build_model().save_weights(str(classifier))
     out = tmp_path / "out"
     stdout = run_bench("--frameworks", "tinydl", "--epochs", "1", "--limit", "256",
                        "--samples", "300", "--classifier", str(classifier), "--out", str(out))
