@@ -122,6 +122,13 @@ def lesson_source(stem: str) -> str:
     raise FileNotFoundError(f"no lesson {stem!r} in {HERE} (looked for .py and .ipynb)")
 
 
+def _is_constant_name(target: ast.expr) -> bool:
+    """NAME or (NAME, NAME): UPPER_CASE names of two letters or more (W and X are maths)."""
+    if isinstance(target, ast.Tuple):
+        return all(_is_constant_name(t) for t in target.elts)
+    return isinstance(target, ast.Name) and target.id.isupper() and len(target.id) > 1
+
+
 def definitions(stem: str) -> SimpleNamespace:
     """The imports, functions, classes and UPPER_CASE constants of another lesson, without
     running the rest of it (lesson 4's `build_model` for the section-5 lessons). A
@@ -131,9 +138,9 @@ def definitions(stem: str) -> SimpleNamespace:
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
             keep.append(node)
-        elif (isinstance(node, (ast.Assign, ast.AnnAssign))
-              and all(isinstance(t, ast.Name) and t.id.isupper() and len(t.id) > 1
-                      for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))):
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and all(
+                _is_constant_name(t) for t in (node.targets if isinstance(node, ast.Assign)
+                                               else [node.target])):
             keep.append(node)
     namespace: dict[str, Any] = {"__name__": f"lesson_{stem}"}
     exec(compile(ast.Module(body=keep, type_ignores=[]), f"{stem}.py", "exec"), namespace)

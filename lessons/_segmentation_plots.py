@@ -31,10 +31,10 @@ def _legend(fig: Figure) -> None:
 
 def scenes(show: Sequence[int], x: np.ndarray, y: np.ndarray, pred: np.ndarray,
            pred_then: np.ndarray, pred_noskip: np.ndarray, reads: Sequence[list[int]],
-           truths: Sequence[list[int]]) -> Figure:
+           truths: Sequence[list[int]], then: str = "1 epoch") -> Figure:
     """One row per scene index in `show`: the scene (from x, (N, H, W, 1)), its true mask,
     the trained U-Net's mask (titled with what was read from it, red when that is wrong),
-    the U-Net after one epoch, and the network without skips after one epoch."""
+    and a U-Net and the network without skips after the same short training (`then`)."""
     x, y, pred, pred_then, pred_noskip = (a[list(show)] for a in (x, y, pred, pred_then,
                                                                   pred_noskip))
     reads, truths = [reads[i] for i in show], [truths[i] for i in show]
@@ -43,8 +43,8 @@ def scenes(show: Sequence[int], x: np.ndarray, y: np.ndarray, pred: np.ndarray,
     for r in range(rows):
         panels = [(x[r, :, :, 0], "scene", "gray_r"), (colour(y[r]), "true mask", None),
                   (colour(pred[r]), f"U-Net, read {reads[r]}", None),
-                  (colour(pred_then[r]), "U-Net after 1 epoch", None),
-                  (colour(pred_noskip[r]), "no skips, 1 epoch", None)]
+                  (colour(pred_then[r]), f"U-Net after {then}", None),
+                  (colour(pred_noskip[r]), f"no skips, {then}", None)]
         for ax, (image, title, cmap) in zip(axes[r], panels):
             ax.imshow(image, cmap=cmap)
             ax.set_xticks([]), ax.set_yticks([])
