@@ -7,6 +7,8 @@ The trainer's promises, each checked here:
 * it warns when D wins outright and when the samples collapse to one mode.
 """
 import math
+import os
+import signal
 import warnings
 
 import numpy as np
@@ -140,6 +142,55 @@ def test_an_interrupted_run_resumes_bit_for_bit(tmp_path):
     for key in ("d_loss", "g_loss", "d_real", "d_fake"):
         assert straight.history[key] == resumed.history[key]
     np.testing.assert_array_equal(straight.fixed_noise, resumed.fixed_noise)
+
+
+def test_ctrl_c_during_a_checkpoint_save_waits_for_the_whole_checkpoint(tmp_path, capsys):
+    """A real SIGINT between the generator's and the discriminator's file: the save
+    finishes (all three files of epoch 2), then fit stops and says which epoch it holds."""
+    x = real_data(32)
+    gan = small_gan(seed=4)
+    save_weights = gan.generator.save_weights
+    saves = {"n": 0}
+
+    def save_then_ctrl_c(path):
+        save_weights(path)
+        saves["n"] += 1
+        if saves["n"] == 2:                        # epoch 2's generator file is written
+            os.kill(os.getpid(), signal.SIGINT)
+
+    gan.generator.save_weights = save_then_ctrl_c
+    gan.fit(x, epochs=5, batch_size=16, checkpoint=tmp_path / "ckpt", verbose=0)
+    assert gan.interrupted and gan.epoch == 2 and gan.checkpoint_epoch == 2
+    assert "interrupted after 2 finished epochs; the checkpoint in" in capsys.readouterr().out
+    resumed = small_gan(seed=9)
+    assert resumed.load_checkpoint(tmp_path / "ckpt") == 2
+    for a, b in zip(gan.generator.weights + gan.discriminator.weights,
+                    resumed.generator.weights + resumed.discriminator.weights):
+        np.testing.assert_array_equal(a.data, b.data)   # D's file is epoch 2's too
+
+
+def test_ctrl_c_before_an_epochs_save_names_the_epoch_the_checkpoint_holds(tmp_path, capsys):
+    x = real_data(32)
+    gan = small_gan(seed=4)
+
+    def on_epoch_end(gan, logs):                  # e.g. Ctrl-C while a sample grid is drawn
+        if gan.epoch == 3:
+            raise KeyboardInterrupt
+
+    gan.fit(x, epochs=5, batch_size=16, checkpoint=tmp_path / "ckpt", verbose=0,
+            on_epoch_end=on_epoch_end)
+    assert gan.epoch == 3 and gan.checkpoint_epoch == 2
+    assert f"interrupted after 3 finished epochs; the checkpoint in {tmp_path / 'ckpt'} holds epoch 2" \
+        in capsys.readouterr().out
+    fresh = small_gan(seed=4)
+
+    def first(gan, logs):
+        if gan.epoch == 1:
+            raise KeyboardInterrupt
+
+    fresh.fit(x, epochs=5, batch_size=16, checkpoint=tmp_path / "other", verbose=0,
+              on_epoch_end=first)
+    assert "holds no checkpoint of this run yet" in capsys.readouterr().out
 
 
 def test_the_next_step_after_loading_a_checkpoint_is_the_saved_runs_next_step(tmp_path):

@@ -22,7 +22,7 @@ repeats only steps 3 and 4; steps 2-4 must repeat (D keeps judging real images),
 fresh noise z drawn at every step.
 
 Reusing the D step's fakes in the G step (as the PyTorch DCGAN tutorial does) saves a
-generator forward pass. It has one side effect a careful reader can measure (lesson 7
+generator forward pass. It has one side effect a careful reader can measure (lesson 7b
 does): G is scored by a D that has just been fitted to those very samples, which, with
 a nearly flat D, shrinks G's spread by about α²/(4·batch) per SGD step.
 """
@@ -31,6 +31,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -73,6 +75,24 @@ def mean_pairwise_distance(x: np.ndarray) -> float:
     d2 = np.clip(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0, None)
     n = len(x)
     return float(np.sqrt(d2)[np.triu_indices(n, 1)].mean())
+
+
+@contextmanager
+def ctrl_c_after_block() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT) that arrives inside the block until the block is done, then
+    raise it: a checkpoint of several files is never left half of one epoch and half of
+    the next. Outside the main thread (where signals cannot be handled) it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held:
+        raise KeyboardInterrupt
 
 
 class GAN:
@@ -121,6 +141,7 @@ class GAN:
         self.d_wins_below, self.collapse_below = d_wins_below, collapse_below
         self.fixed_noise = self.noise(64)
         self.epoch = 0
+        self.checkpoint_epoch: int | None = None   # the epoch the last saved/loaded checkpoint holds
         self.history: dict[str, list[float]] = {k: [] for k in
                                                 ("d_loss", "g_loss", "d_real", "d_fake",
                                                  "g_grad_norm", "diversity", "seconds")}
@@ -213,7 +234,9 @@ class GAN:
         `checkpoint` (a folder), everything needed to resume is saved there.
 
         Ctrl-C (KeyboardInterrupt) stops training cleanly: the unfinished epoch is
-        dropped, the last finished epoch's checkpoint stays, and fit returns.
+        dropped, the last saved checkpoint stays, fit says which epoch it holds
+        (`checkpoint_epoch`) and returns. A Ctrl-C during a checkpoint's save is held
+        until the save is whole, so the three files are always of one epoch.
         """
         x = np.asarray(x)
         if len(x) < 2:
@@ -246,12 +269,16 @@ class GAN:
                 if on_epoch_end is not None:
                     on_epoch_end(self, logs)
                 if checkpoint is not None:
-                    self.save_checkpoint(checkpoint)
+                    with ctrl_c_after_block():     # three files: all of one epoch, or none
+                        self.save_checkpoint(checkpoint)
         except KeyboardInterrupt:
             self.interrupted = True
-            where = f"; the checkpoint of epoch {self.epoch} is in {checkpoint}" if checkpoint else ""
-            print(f"\ninterrupted during epoch {self.epoch + 1}: stopped after {self.epoch} "
-                  f"finished epochs{where}", flush=True)
+            where = ""
+            if checkpoint is not None:
+                where = (f"; {checkpoint} holds no checkpoint of this run yet"
+                         if self.checkpoint_epoch is None else
+                         f"; the checkpoint in {checkpoint} holds epoch {self.checkpoint_epoch}")
+            print(f"\ninterrupted after {self.epoch} finished epochs{where}", flush=True)
         return self.history
 
     def _health_checks(self, logs: dict[str, float], all_rejected: bool) -> None:
@@ -299,6 +326,7 @@ class GAN:
                             ("discriminator.weights.npz", self.discriminator)):
             model.save_weights(folder / name)          # atomic itself
         save_npz(folder / "gan_state.npz", state)
+        self.checkpoint_epoch = self.epoch
         return folder
 
     def load_checkpoint(self, folder: str | os.PathLike) -> int:
@@ -326,7 +354,7 @@ class GAN:
         for name, gen in generators.items():
             gen.bit_generator.state = saved[name]
         self.fixed_noise = state["fixed_noise"]
-        self.epoch = int(state["epoch"])
+        self.epoch = self.checkpoint_epoch = int(state["epoch"])
         for group, values in (("history", self.history), ("batch_history", self.batch_history)):
             for key in values:
                 values[key] = [float(v) for v in state.get(f"{group}/{key}", [])]
