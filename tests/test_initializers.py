@@ -96,5 +96,5 @@ def test_get():
     for name in ("glorot_uniform", "he_normal", "zeros", "ones"):
         assert initializers.get(name) is getattr(initializers, name)
     assert initializers.get(zeros) is zeros
-    with pytest.raises(ValueError, match="unknown initializer 'he_uniform'; expected one of"):
-        initializers.get("he_uniform")
+    with pytest.raises(ValueError, match="unknown initializer 'kaiming_uniform'; expected one of"):
+        initializers.get("kaiming_uniform")

@@ -217,7 +217,7 @@ def test_state_dict_is_a_snapshot_and_load_checks_shapes():
     opt = SGD(momentum=0.9)
     opt.step([p])
     snapshot = opt.state_dict([p])
-    assert set(snapshot) == {"iterations", "0.velocity"}
+    assert set(snapshot) == {"iterations", "learning_rate", "0.velocity"}
     opt.step([p])
     assert snapshot["0.velocity"][0] == pytest.approx(-0.01)   # not changed by later steps
     with pytest.raises(ValueError, match=r"'0.velocity' has shape \(2,\) but parameter 0"):

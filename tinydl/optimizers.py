@@ -11,6 +11,11 @@
 float32), with whole-array NumPy operations. Per-parameter state (momentum, Adam's
 moments) lives in `optimizer.state`, a dict keyed by the parameter Tensor itself
 (Tensors hash by identity), created lazily at a parameter's first update.
+
+`learning_rate` is a float or a schedule from `optimizers.schedules` (ExponentialDecay,
+CosineDecay, ...): step number t (0, 1, ... = `iterations` before the step) then uses
+the rate schedule(t). `opt.learning_rate` reads the current rate as a float and can be
+set to a float or a schedule.
 """
 from __future__ import annotations
 
@@ -19,18 +24,38 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from . import schedules
 from .autograd import Tensor
 from .parallel import over_batch
+from .schedules import LearningRateSchedule
+
+LearningRate = float | LearningRateSchedule
 
 
-def _learning_rate(name: str, learning_rate: float | None, lr: float | None,
-                   default: float) -> float:
+def _learning_rate(name: str, learning_rate: Any, lr: Any, default: float) -> LearningRate:
     """Resolve the `lr` alias (the article writes Adam(lr=0.001)) against `learning_rate`."""
     if learning_rate is not None and lr is not None:
         raise TypeError(f"{name}: got both learning_rate={learning_rate} and lr={lr}; "
                         f"lr is an alias of learning_rate, pass only one")
     value = lr if lr is not None else learning_rate if learning_rate is not None else default
-    return _check(name, "learning_rate", value, lambda v: v > 0, "> 0")
+    return _rate_or_schedule(name, value, positive=True)
+
+
+def _rate_or_schedule(name: str, value: Any, positive: bool = False) -> LearningRate:
+    """A LearningRateSchedule (also from its serialized dict), or a checked float: > 0 for
+    the constructors (positive=True), >= 0 when set later (a schedule or a callback may
+    take the rate down to 0)."""
+    if isinstance(value, LearningRateSchedule):
+        return value
+    if isinstance(value, dict) and "class_name" in value:
+        return schedules.deserialize(value)
+    if callable(value):
+        raise TypeError(f"{name}: learning_rate {value!r} is a function; wrap it in a "
+                        f"tinydl.optimizers.schedules.LearningRateSchedule subclass whose "
+                        f"__call__(step) returns the rate")
+    if positive:
+        return _check(name, "learning_rate", value, lambda v: v > 0, "> 0")
+    return _check(name, "learning_rate", value, lambda v: v >= 0, ">= 0")
 
 
 def _check(name: str, arg: str, value: Any, ok: Callable[[float], bool], expected: str) -> float:
@@ -48,15 +73,52 @@ class Optimizer:
     """Base class. Subclasses set their hyper-parameters and implement `_update`.
 
     Attributes:
-        learning_rate: the step size α.
+        learning_rate: the step size α, as a float: with a schedule, its value at the
+            current step, schedule(iterations). Settable to a float > 0 or a schedule
+            (`opt.learning_rate = 0.01`, as callbacks such as ReduceLROnPlateau do).
         iterations: number of `step` calls so far.
         state: per-parameter state, {parameter Tensor: {name: array or number}}.
     """
 
-    def __init__(self, learning_rate: float) -> None:
+    def __init__(self, learning_rate: LearningRate) -> None:
+        self._step_rate: float | None = None
         self.learning_rate = learning_rate
         self.iterations = 0
         self.state: dict[Tensor, dict[str, Any]] = {}
+
+    @property
+    def learning_rate(self) -> float:
+        """The rate of the next step (inside `step`: of this step), a float."""
+        if self._step_rate is not None:
+            return self._step_rate
+        return self._rate_at(self.iterations)
+
+    @learning_rate.setter
+    def learning_rate(self, value: LearningRate) -> None:
+        self._learning_rate = _rate_or_schedule(type(self).__name__, value)
+
+    @property
+    def learning_rate_schedule(self) -> LearningRateSchedule | None:
+        """The schedule given as learning_rate, or None for a fixed rate."""
+        rate = self._learning_rate
+        return rate if isinstance(rate, LearningRateSchedule) else None
+
+    def _rate_at(self, step: int) -> float:
+        """The learning rate for optimizer step `step` (0-based), checked finite and >= 0."""
+        rate = self._learning_rate
+        if not isinstance(rate, LearningRateSchedule):
+            return rate
+        value = rate(step)
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer
+                                                     | np.floating):
+            raise TypeError(f"{type(self).__name__}: the learning-rate schedule {rate!r} returned "
+                            f"{type(value).__name__} {value!r} at step {step}; its __call__ "
+                            f"must return a number")
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{type(self).__name__}: the learning-rate schedule {rate!r} gave "
+                             f"the rate {value!r} at step {step}; a rate must be finite and "
+                             f">= 0 (check the schedule's arguments and formula)")
+        return float(value)
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
         """The fresh state of a parameter before its first update."""
@@ -69,16 +131,21 @@ class Optimizer:
     def step(self, params: Iterable[Tensor]) -> None:
         """Apply one update to every parameter that has a gradient (grad None: skipped)."""
         name = type(self).__name__
+        rate = self._rate_at(self.iterations)      # schedule(t), t = iterations before the step
         self.iterations += 1
-        for p in params:
-            if p.grad is None:
-                continue
-            if p.grad.shape != p.shape:
-                raise ValueError(f"{name}.step: a parameter of shape {p.shape} has a gradient "
-                                 f"of shape {p.grad.shape}; expected the same shape")
-            if p not in self.state:
-                self.state[p] = self._init_state(p)
-            self._update(p.data, p.grad, self.state[p])
+        self._step_rate = rate
+        try:
+            for p in params:
+                if p.grad is None:
+                    continue
+                if p.grad.shape != p.shape:
+                    raise ValueError(f"{name}.step: a parameter of shape {p.shape} has a "
+                                     f"gradient of shape {p.grad.shape}; expected the same shape")
+                if p not in self.state:
+                    self.state[p] = self._init_state(p)
+                self._update(p.data, p.grad, self.state[p])
+        finally:
+            self._step_rate = None
 
     def zero_grad(self, params: Iterable[Tensor]) -> None:
         """Forget the gradients (set `p.grad = None`): backward() accumulates into them."""
@@ -86,11 +153,23 @@ class Optimizer:
             p.grad = None
 
     def get_config(self) -> dict[str, Any]:
-        """The hyper-parameters: `type(opt)(**opt.get_config())` makes an equal optimizer."""
-        return {"learning_rate": self.learning_rate}
+        """The hyper-parameters: `type(opt)(**opt.get_config())` makes an equal optimizer.
+        A schedule is stored as its `schedules.serialize` dict (JSON-able), which the
+        optimizers accept back as learning_rate."""
+        rate = self._learning_rate
+        if isinstance(rate, LearningRateSchedule):
+            return {"learning_rate": schedules.serialize(rate)}
+        return {"learning_rate": rate}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Optimizer:
+    def from_config(cls, config: dict[str, Any],
+                    custom_objects: dict[str, type] | None = None) -> Optimizer:
+        """The optimizer `get_config` described; a schedule class of your own goes in
+        custom_objects={'MySchedule': MySchedule}."""
+        config = dict(config)
+        rate = config.get("learning_rate")
+        if isinstance(rate, dict):
+            config["learning_rate"] = schedules.deserialize(rate, custom_objects)
         return cls(**config)
 
     def state_dict(self, params: Iterable[Tensor]) -> dict[str, Any]:
@@ -99,9 +178,14 @@ class Optimizer:
         `params` must be the same list, in the same order, that is passed to `step`: the
         state of ``params[i]`` is stored under keys ``"{i}.{name}"`` (e.g. "0.m"), plus
         "iterations". The dict can go straight into ``np.savez(file, **state)``.
-        The hyper-parameters are not included: save `get_config()` for those.
+        A fixed learning rate is included as "learning_rate" (a callback such as
+        ReduceLROnPlateau may have changed it; Keras saves it with the optimizer's
+        variables too); a schedule is not (it is a function of "iterations": save
+        `get_config()` for it and the other hyper-parameters).
         """
         out: dict[str, Any] = {"iterations": self.iterations}
+        if not isinstance(self._learning_rate, LearningRateSchedule):
+            out["learning_rate"] = self._learning_rate
         for i, p in enumerate(params):
             for key, value in self.state.get(p, {}).items():
                 out[f"{i}.{key}"] = value.copy() if isinstance(value, np.ndarray) else value
@@ -117,7 +201,7 @@ class Optimizer:
         params = list(params)
         new: dict[Tensor, dict[str, Any]] = {}
         for key, value in state.items():
-            if key == "iterations":
+            if key in ("iterations", "learning_rate"):
                 continue
             index, _, field = key.partition(".")
             if not (index.isdigit() and int(index) < len(params) and field):
@@ -131,8 +215,12 @@ class Optimizer:
                 raise ValueError(f"{name}.load_state_dict: {key!r} has shape {value.shape} but "
                                  f"parameter {index} has shape {p.shape}")
             new.setdefault(p, {})[field] = value
+        rate = self._learning_rate
+        if "learning_rate" in state and not isinstance(rate, LearningRateSchedule):
+            rate = _rate_or_schedule(name, float(np.asarray(state["learning_rate"])))
         self.iterations = int(state["iterations"])
         self.state = new
+        self._learning_rate = rate
 
 
 class SGD(Optimizer):
