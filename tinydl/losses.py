@@ -10,6 +10,12 @@ that log never sees 0: the loss stays finite for predictions of exactly 0 and 1.
 gradient of a clipped value is zero, as in Keras. With `from_logits=True` the loss takes
 raw scores z instead and is computed by a fused, numerically stable Function: prefer it
 for training (no clipping, no exp of a large number, finite for |z| up to 1e4 and beyond).
+
+Keras' loss objects wrap these functions (one formula each): SparseCategoricalCrossentropy,
+CategoricalCrossentropy, BinaryCrossentropy, MeanSquaredError, MeanAbsoluteError, Huber,
+KLDivergence and Dice, with Keras 3's `reduction` ("sum_over_batch_size", the functions'
+value; "sum"; "none"/None, the per-sample losses) and `get_config()`. `Loss` is their base
+class; subclass it with a `call(y_true, y_pred)` for a loss of your own.
 """
 from __future__ import annotations
 
@@ -106,6 +112,21 @@ _WEIGHT_DOC = """
 """
 
 
+def _mean_of_elements(name: str, elements: Tensor, shape: tuple[int, ...], sample_weight: Any,
+                      per_position: bool) -> Tensor:
+    """Reduce element-wise losses of `shape` (Keras: mean over the last axis per position,
+    1-d inputs one sample per element). per_position=False: the weighted mean over all
+    elements, Σ_i w_i ℓ_i / P (what the loss functions return); True: the P per-position
+    values w_i ℓ_i, shape _position_shape(shape) (the objects' reduction='none')."""
+    positions = _position_shape(shape)
+    w = None if sample_weight is None else _sample_weight(name, sample_weight, positions,
+                                                          elements.dtype)
+    if per_position:
+        per = elements if len(shape) <= 1 else elements.mean(axis=-1)
+        return per if w is None else per * w
+    return elements.mean() if w is None else (elements * _weighted_elements(w, shape)).mean()
+
+
 def mse(y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
     """Mean squared error  L = (1/n) Σ_i (ŷ_i - y_i)²  over all n elements.
 
@@ -114,16 +135,98 @@ def mse(y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
     With sample_weight, ℓ_i = mean over the last axis of (ŷ - y)² (for 1-d inputs each
     element is one sample) and L = Σ_i w_i ℓ_i / P.
     """
+    return _mse(y_true, y_pred, sample_weight)
+
+
+def _mse(y_true: Any, y_pred: Any, sample_weight: Any = None,
+         per_position: bool = False) -> Tensor:
     name = "mse"
     y_true, y_pred = _prepare(name, y_true, y_pred)
     diff = y_pred - y_true
-    if sample_weight is None:
-        return (diff * diff).mean()
-    w = _sample_weight(name, sample_weight, _position_shape(y_pred.shape), y_pred.dtype)
-    return (diff * diff * _weighted_elements(w, y_pred.shape)).mean()
+    return _mean_of_elements(name, diff * diff, y_pred.shape, sample_weight, per_position)
 
 
 mean_squared_error = mse
+
+
+# -- mean absolute error, Huber, Kullback-Leibler divergence ---------------------------
+
+def mae(y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
+    """Mean absolute error  L = (1/n) Σ_i |ŷ_i - y_i|  over all n elements.
+
+    Shapes as in `mse` (Keras averages over the last axis, then over the batch).
+    Gradient: ∂L/∂ŷ_i = sign(ŷ_i - y_i)/n (0 where ŷ_i = y_i, the kink).
+    With sample_weight, ℓ_i = mean over the last axis of |ŷ - y| and L = Σ_i w_i ℓ_i / P.
+    """
+    return _mae(y_true, y_pred, sample_weight)
+
+
+def _mae(y_true: Any, y_pred: Any, sample_weight: Any = None,
+         per_position: bool = False) -> Tensor:
+    name = "mae"
+    y_true, y_pred = _prepare(name, y_true, y_pred)
+    return _mean_of_elements(name, (y_pred - y_true).abs(), y_pred.shape, sample_weight,
+                             per_position)
+
+
+mean_absolute_error = mae
+
+
+def _check_delta(name: str, delta: Any) -> float:
+    if not (isinstance(delta, int | float | np.integer | np.floating)
+            and not isinstance(delta, bool) and np.isfinite(delta) and delta > 0):
+        raise ValueError(f"{name}: delta must be a finite number > 0, got {delta!r}")
+    return float(delta)
+
+
+def huber(y_true: Any, y_pred: Any, delta: float = 1.0, sample_weight: Any = None) -> Tensor:
+    """Huber loss, the mean over all n elements of, with e = ŷ - y and δ = delta > 0,
+
+        h(e) = ½ e²             if |e| ≤ δ
+               δ |e| - ½ δ²      otherwise
+
+    quadratic near 0, linear (robust to outliers) beyond δ; h and h' are continuous.
+    Computed as h = ½ q² + δ (|e| - q) with q = min(|e|, δ), so
+    ∂h/∂e = e for |e| ≤ δ, δ·sign(e) beyond. Shapes and sample_weight as in `mse`.
+    """
+    return _huber(y_true, y_pred, delta, sample_weight)
+
+
+def _huber(y_true: Any, y_pred: Any, delta: float = 1.0, sample_weight: Any = None,
+           per_position: bool = False) -> Tensor:
+    name = "huber"
+    delta = _check_delta(name, delta)
+    y_true, y_pred = _prepare(name, y_true, y_pred)
+    err = (y_pred - y_true).abs()
+    q = err.clip(None, delta)
+    elements = 0.5 * q * q + delta * (err - q)
+    return _mean_of_elements(name, elements, y_pred.shape, sample_weight, per_position)
+
+
+def kl_divergence(y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
+    """Kullback-Leibler divergence of y_pred from y_true, per position over the last axis:
+
+        ℓ_i = Σ_k t_ik log(t_ik / p_ik),   t = clip(y_true, ε, 1), p = clip(y_pred, ε, 1)
+
+    (ε = 1e-7, as Keras' kl_divergence), L = (1/P) Σ_i w_i ℓ_i over the P positions
+    y_pred.shape[:-1] (a 1-d input is one distribution). Shapes: y_true and y_pred the
+    same, (..., K), each row a distribution. ∂ℓ/∂p_ik = -t_ik / p_ik (0 where clipped).
+    """
+    return _kl_divergence(y_true, y_pred, sample_weight)
+
+
+def _kl_divergence(y_true: Any, y_pred: Any, sample_weight: Any = None,
+                   per_position: bool = False) -> Tensor:
+    name = "kl_divergence"
+    y_true, y_pred = _prepare(name, y_true, y_pred, categorical=True)
+    t, p = y_true.clip(EPSILON, 1), y_pred.clip(EPSILON, 1)
+    per = (t * (t / p).log()).sum(axis=-1)
+    if sample_weight is not None:
+        per = per * _sample_weight(name, sample_weight, y_pred.shape[:-1], y_pred.dtype)
+    return per if per_position else per.mean()
+
+
+kld = kl_divergence
 
 
 # -- binary cross-entropy ----------------------------------------------------------
@@ -133,15 +236,16 @@ class BinaryCrossentropyFromLogits(Function):
     which equals -[y log σ(z) + (1-y) log(1-σ(z))] but never overflows:
     L = (1/n) Σ_e w_e ℓ_e (w = 1 without weight; n = number of elements).
     ∂L/∂z = w·(σ(z) - y)/n,  ∂L/∂y = -w·z/n."""
-    def forward(self, z, y, weight=None):
-        self.z, self.y, self.w = z, y, weight
+    def forward(self, z, y, weight=None, reduce=True):
+        # reduce=False: the element-wise w_e ℓ_e (shape of z) instead of their mean.
+        self.z, self.y, self.w, self.reduce = z, y, weight, reduce
         losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
         if weight is not None:
             losses = losses * weight
-        return np.asarray(losses.mean(), dtype=z.dtype)
+        return np.asarray(losses.mean() if reduce else losses, dtype=z.dtype)
 
     def backward(self, grad):
-        scale = grad / self.z.size
+        scale = grad / self.z.size if self.reduce else grad
         if self.w is not None:
             scale = scale * self.w
         gz = (stable_sigmoid(self.z) - self.y) * scale
@@ -149,7 +253,7 @@ class BinaryCrossentropyFromLogits(Function):
 
 
 def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
-                        sample_weight: Any = None) -> Tensor:
+                        sample_weight: Any = None, label_smoothing: float = 0.0) -> Tensor:
     """Binary cross-entropy, the mean over all n elements:
 
         L = -(1/n) Σ_i [ y_i log ŷ_i + (1 - y_i) log(1 - ŷ_i) ]
@@ -164,20 +268,41 @@ def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
             from_logits=True, raw scores z with ŷ = σ(z) (fused and stable).
         sample_weight: see below; ℓ_i is the mean over the last axis (for 1-d inputs
             each element is one sample).
+        label_smoothing: α in [0, 1]: the targets become y (1 - α) + α/2 (Keras' label
+            smoothing), pulling hard 0/1 targets towards 1/2.
     Returns:
         A 0-d Tensor.
     """
+    return _binary_crossentropy(y_true, y_pred, from_logits, sample_weight, label_smoothing)
+
+
+def _check_smoothing(name: str, alpha: Any) -> float:
+    if not (isinstance(alpha, int | float | np.integer | np.floating)
+            and not isinstance(alpha, bool) and 0 <= alpha <= 1):
+        raise ValueError(f"{name}: label_smoothing must be a number in [0, 1], got {alpha!r}")
+    return float(alpha)
+
+
+def _binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                         sample_weight: Any = None, label_smoothing: float = 0.0,
+                         per_position: bool = False) -> Tensor:
     name = "binary_crossentropy"
+    alpha = _check_smoothing(name, label_smoothing)
     y_true, y_pred = _prepare(name, y_true, y_pred)
-    w = None
-    if sample_weight is not None:
-        w = _sample_weight(name, sample_weight, _position_shape(y_pred.shape), y_pred.dtype)
-        w = _weighted_elements(w, y_pred.shape)
+    if alpha:
+        y_true = y_true * (1 - alpha) + alpha / 2
     if from_logits:
-        return BinaryCrossentropyFromLogits.apply(y_pred, y_true, weight=w)
+        w = None
+        if sample_weight is not None:
+            w = _sample_weight(name, sample_weight, _position_shape(y_pred.shape), y_pred.dtype)
+            w = _weighted_elements(w, y_pred.shape)
+        if not per_position:
+            return BinaryCrossentropyFromLogits.apply(y_pred, y_true, weight=w)
+        elements = BinaryCrossentropyFromLogits.apply(y_pred, y_true, weight=w, reduce=False)
+        return elements if y_pred.ndim <= 1 else elements.mean(axis=-1)
     p = y_pred.clip(EPSILON, 1 - EPSILON)
-    elementwise = y_true * p.log() + (1 - y_true) * (1 - p).log()
-    return -(elementwise if w is None else elementwise * w).mean()
+    elementwise = -(y_true * p.log() + (1 - y_true) * (1 - p).log())
+    return _mean_of_elements(name, elementwise, y_pred.shape, sample_weight, per_position)
 
 
 # -- categorical cross-entropy -----------------------------------------------------
@@ -186,14 +311,17 @@ class CategoricalCrossentropyFromLogits(Function):
     """L = -(1/N) Σ_samples w · Σ_k y_k · log_softmax(z)_k, classes on the last axis
     (w = 1 without weight, else one weight per sample, shape (..., 1)).
     ∂L/∂z = w·(softmax(z)·Σ_k y_k - y)/N,  ∂L/∂y = -w·log_softmax(z)/N."""
-    def forward(self, z, y, weight=None):
+    def forward(self, z, y, weight=None, reduce=True):
+        # reduce=False: the per-sample w·ℓ (shape z.shape[:-1]) instead of their mean.
         self.log_p = stable_log_softmax(z)
-        self.y, self.w, self.n = y, weight, z.size // z.shape[-1]
+        self.y, self.w, self.n, self.reduce = y, weight, z.size // z.shape[-1], reduce
         products = y * self.log_p if weight is None else y * self.log_p * weight
+        if not reduce:
+            return np.asarray(-products.sum(axis=-1), dtype=z.dtype)
         return np.asarray(-products.sum() / self.n, dtype=z.dtype)
 
     def backward(self, grad):
-        scale = grad / self.n
+        scale = grad / self.n if self.reduce else np.asarray(grad)[..., None]
         if self.w is not None:
             scale = scale * self.w
         gz = (np.exp(self.log_p) * self.y.sum(axis=-1, keepdims=True) - self.y) * scale
@@ -209,7 +337,7 @@ def _check_probabilities(name: str, y_pred: Tensor) -> None:
 
 
 def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
-                             sample_weight: Any = None) -> Tensor:
+                             sample_weight: Any = None, label_smoothing: float = 0.0) -> Tensor:
     """Categorical cross-entropy, the mean over the N samples:
 
         L = -(1/N) Σ_samples Σ_k y_k log p_k
@@ -223,23 +351,37 @@ def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False
             clipped to [1e-7, 1 - 1e-7], as Keras does; or, with from_logits=True, raw
             scores z with log p = log_softmax(z) (fused and stable).
         sample_weight: see below; ℓ_i = -Σ_k y_ik log p_ik, shape y_pred.shape[:-1].
+        label_smoothing: α in [0, 1]: the targets become y (1 - α) + α/K (Keras' label
+            smoothing), K = y_pred.shape[-1].
     Returns:
         A 0-d Tensor.
     """
+    return _categorical_crossentropy(y_true, y_pred, from_logits, sample_weight,
+                                     label_smoothing)
+
+
+def _categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                              sample_weight: Any = None, label_smoothing: float = 0.0,
+                              per_position: bool = False) -> Tensor:
     name = "categorical_crossentropy"
+    alpha = _check_smoothing(name, label_smoothing)
     y_true, y_pred = _prepare(name, y_true, y_pred, categorical=True)
+    if alpha:
+        y_true = y_true * (1 - alpha) + alpha / y_pred.shape[-1]
     w = None
     if sample_weight is not None:
         w = _sample_weight(name, sample_weight, y_pred.shape[:-1], y_pred.dtype)[..., None]
     if from_logits:
-        return CategoricalCrossentropyFromLogits.apply(y_pred, y_true, weight=w)
+        return CategoricalCrossentropyFromLogits.apply(y_pred, y_true, weight=w,
+                                                       reduce=not per_position)
     _check_probabilities(name, y_pred)
     p = (y_pred / y_pred.sum(axis=-1, keepdims=True)).clip(EPSILON, 1 - EPSILON)
     products = y_true * p.log()
-    return -(products if w is None else products * w).sum(axis=-1).mean()
+    per = -(products if w is None else products * w).sum(axis=-1)
+    return per if per_position else per.mean()
 
 
-for _loss in (mse, binary_crossentropy, categorical_crossentropy):
+for _loss in (mse, mae, huber, binary_crossentropy, categorical_crossentropy):
     if _loss.__doc__:                    # (None under python -OO)
         _loss.__doc__ += _WEIGHT_DOC
 
@@ -281,11 +423,12 @@ class SparseCategoricalCrossentropyFromLogits(Function):
     label per position i and c_i a coefficient per position (weight / denominator,
     0 at ignored positions). ∂L/∂z_i = c_i·(softmax(z_i) - onehot(y_i)): the one-hot
     is never built, its -c_i is subtracted at the label's index only."""
-    def forward(self, z, labels, coef):
+    def forward(self, z, labels, coef, reduce=True):
+        # reduce=False: the per-position -c_i log_softmax(z_i)[y_i] instead of their sum.
         self.log_p = stable_log_softmax(z)
         self.labels, self.coef = labels[..., None], coef
         picked = np.take_along_axis(self.log_p, self.labels, axis=-1)[..., 0]
-        return np.asarray(-(picked * coef).sum(), dtype=z.dtype)
+        return np.asarray(-(picked * coef).sum() if reduce else -(picked * coef), dtype=z.dtype)
 
     def backward(self, grad):
         scale = (grad * self.coef)[..., None]
@@ -330,6 +473,16 @@ def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool 
     # ("divide_no_nan", so 0 when valid = 0) and merges it into sample_weight, and
     # `reduce_weighted_values` ('sum_over_batch_size') divides Σ ℓ·w·mask·total/valid by
     # total:  L = Σ m_i w_i ℓ_i / Σ m_i.
+    return _sparse_categorical_crossentropy(y_true, y_pred, from_logits, ignore_class,
+                                            sample_weight)
+
+
+def _sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                                     ignore_class: int | None = None,
+                                     sample_weight: Any = None,
+                                     per_position: bool = False) -> Tensor:
+    # per_position: the per-position m_i w_i ℓ_i (shape y_pred.shape[:-1]), unscaled by
+    # the number of valid positions, as Keras' reductions 'none' and 'sum' give them.
     name = "sparse_categorical_crossentropy"
     if not isinstance(y_pred, Tensor):
         y_pred = Tensor(to_array(y_pred, name, "y_pred"))
@@ -345,14 +498,17 @@ def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool 
     if sample_weight is not None:
         coef = coef * _sample_weight(name, sample_weight, positions, y_pred.dtype)
     valid = int(mask.sum())
-    coef = coef / valid if valid else coef * 0      # all ignored: the loss is 0, not 0/0
+    if not per_position:
+        coef = coef / valid if valid else coef * 0  # all ignored: the loss is 0, not 0/0
     labels = np.where(mask, labels, 0)              # any class: its coefficient is 0
     if from_logits:
-        return SparseCategoricalCrossentropyFromLogits.apply(y_pred, labels=labels, coef=coef)
+        return SparseCategoricalCrossentropyFromLogits.apply(
+            y_pred, labels=labels, coef=coef, reduce=not per_position)
     _check_probabilities(name, y_pred)
     p = (y_pred / y_pred.sum(axis=-1, keepdims=True)).clip(EPSILON, 1 - EPSILON)
     flat = p.reshape(-1, k)[np.arange(labels.size), labels.reshape(-1)]   # p_i[y_i]
-    return -(flat.log() * coef.reshape(-1)).sum()
+    terms = -(flat.log() * coef.reshape(-1))
+    return terms.reshape(positions) if per_position else terms.sum()
 
 
 # -- soft Dice loss (segmentation) ------------------------------------------------------
@@ -557,10 +713,320 @@ def combine(terms: dict[Any, float]) -> CombinedLoss:
 
 
 def base_function(loss: Any) -> Any:
-    """The loss function behind a functools.partial (itself otherwise)."""
-    while hasattr(loss, "func") and hasattr(loss, "keywords"):
-        loss = loss.func
-    return loss
+    """The loss function behind a functools.partial or a built-in loss object such as
+    SparseCategoricalCrossentropy() (itself otherwise). Model uses it to recognise the
+    losses it can compute from an output layer's logits."""
+    while True:
+        if isinstance(loss, Loss) and loss.function is not None:
+            loss = loss.function
+        elif hasattr(loss, "func") and hasattr(loss, "keywords"):
+            loss = loss.func
+        else:
+            return loss
+
+
+# -- loss objects (Keras' classes) ----------------------------------------------------------
+
+#: Keras 3's reductions of the per-sample losses ℓ_i (weighted: w_i ℓ_i). None = "none".
+REDUCTIONS = ("sum_over_batch_size", "sum", "none")
+
+
+def _check_reduction(owner: str, reduction: Any) -> str:
+    reduction = "none" if reduction is None else reduction
+    if reduction not in REDUCTIONS:
+        known = ", ".join(repr(r) for r in REDUCTIONS)
+        raise ValueError(f"{owner}: unknown reduction {reduction!r}; expected one of {known} "
+                         f"or None")
+    return reduction
+
+
+def _snake_case(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower()
+                   for i, c in enumerate(name))
+
+
+class Loss:
+    """A loss as a Keras object: `loss = SomeLoss(...)`, then `loss(y_true, y_pred,
+    sample_weight=None)` returns a Tensor, and `model.compile(loss=loss)` trains with it.
+
+    With ℓ_i the per-sample losses (one per sample, or per pixel for segmentation) and
+    w_i the sample weights (1 without), the reduction gives
+
+        "sum_over_batch_size" (default):  Σ_i w_i ℓ_i / P   (P = number of ℓ_i; 0-d)
+        "sum":                            Σ_i w_i ℓ_i         (0-d)
+        "none" or None:                   w_i ℓ_i             (shape of the ℓ_i)
+
+    The default equals the loss function of the same name (`mse`, ...). For a loss of
+    your own, subclass and implement `call(y_true, y_pred)`, returning the per-sample
+    losses ℓ as a Tensor; `__call__` weighs and reduces them.
+    """
+
+    #: The loss function the object wraps (None for a subclass with its own `call`).
+    function: Callable[..., Tensor] | None = None
+
+    def __init__(self, name: str | None = None,
+                 reduction: str | None = "sum_over_batch_size") -> None:
+        self.name = name if name is not None else _snake_case(type(self).__name__)
+        self.reduction = _check_reduction(type(self).__name__, reduction)
+        self.__name__ = self.name
+
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        """The per-sample losses ℓ_i, unweighted (shape: y_pred's without its last axis)."""
+        raise NotImplementedError(f"{type(self).__name__}: a Loss subclass must implement "
+                                  f"call(y_true, y_pred), returning the per-sample losses")
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
+        values = self.call(y_true, y_pred)
+        if not isinstance(values, Tensor):
+            values = Tensor(to_array(values, self.name, "call(y_true, y_pred)"))
+        if sample_weight is not None:
+            values = values * _sample_weight(self.name, sample_weight, values.shape,
+                                             values.dtype)
+        if self.reduction == "none":
+            return values
+        return values.sum() if self.reduction == "sum" else values.mean()
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments: `type(loss)(**loss.get_config())` is a copy."""
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Loss:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({options})"
+
+
+class _FunctionLoss(Loss):
+    """A Loss that wraps one of the functions above: `_compute` calls its private form
+    with per_position=False (the function's own value) or True (the w_i ℓ_i)."""
+
+    def _compute(self, y_true: Any, y_pred: Any, sample_weight: Any, per_position: bool,
+                 from_logits: bool) -> Tensor:
+        raise NotImplementedError
+
+    def _logits(self, from_logits: bool | None, y_pred: Any) -> bool:
+        return False
+
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        return self._compute(y_true, y_pred, None, True, self._logits(None, y_pred))
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
+        return self._reduced(y_true, y_pred, sample_weight, self._logits(None, y_pred))
+
+    def _reduced(self, y_true: Any, y_pred: Any, sample_weight: Any,
+                 from_logits: bool) -> Tensor:
+        if self.reduction == "sum_over_batch_size":
+            return self._compute(y_true, y_pred, sample_weight, False, from_logits)
+        values = self._compute(y_true, y_pred, sample_weight, True, from_logits)
+        return values if self.reduction == "none" else values.sum()
+
+
+def _check_flag(owner: str, what: str, value: Any) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{owner}: {what} must be True or False, got {value!r}")
+    return bool(value)
+
+
+class _CrossentropyLoss(_FunctionLoss):
+    """Shared by the cross-entropies: `from_logits`, and the fused path of Model.
+
+    Model computes a softmax (sigmoid) output's loss from the layer's logits: it calls
+    the object with from_logits=True, which then overrides the object's own setting.
+    With from_logits=False, y_pred must hold probabilities (values in [0, 1]); a ValueError
+    says to pass from_logits=True when it holds raw scores."""
+
+    def __init__(self, from_logits: bool, name: str | None, reduction: str | None) -> None:
+        super().__init__(name=name, reduction=reduction)
+        self.from_logits = _check_flag(type(self).__name__, "from_logits", from_logits)
+
+    def _logits(self, from_logits: bool | None, y_pred: Any) -> bool:
+        logits = self.from_logits if from_logits is None else bool(from_logits)
+        if not logits:
+            _check_in_unit_interval(type(self).__name__, y_pred)
+        return logits
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None,
+                 from_logits: bool | None = None) -> Tensor:
+        """from_logits: None uses the object's own; Model passes True for its fused path."""
+        return self._reduced(y_true, y_pred, sample_weight, self._logits(from_logits, y_pred))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "from_logits": self.from_logits}
+
+
+def _check_in_unit_interval(owner: str, y_pred: Any) -> None:
+    data = y_pred.data if isinstance(y_pred, Tensor) else np.asarray(y_pred)
+    if data.size and np.issubdtype(data.dtype, np.number):
+        low, high = np.nanmin(data), np.nanmax(data)
+        if low < -1e-6 or high > 1 + 1e-6:      # (a float32 softmax may round past 1)
+            bad = low if low < 0 else high
+            raise ValueError(f"{owner}: y_pred holds {float(bad):g}, which is not a "
+                             f"probability; with from_logits=False y_pred must be "
+                             f"probabilities in [0, 1] (a softmax or sigmoid output). For "
+                             f"raw scores (a last layer without activation) pass "
+                             f"{owner}(from_logits=True)")
+
+
+class SparseCategoricalCrossentropy(_CrossentropyLoss):
+    """`sparse_categorical_crossentropy` as an object (integer labels y_true of shape
+    y_pred.shape[:-1]; y_pred (..., K)): ℓ_i = -log p_i[y_i], with p = softmax(y_pred)
+    when from_logits=True. Positions labelled `ignore_class` get weight 0; the default
+    reduction then divides by the number of the other positions (as the function does),
+    "sum" and "none" leave them out of the sum / give them 0."""
+
+    function = staticmethod(sparse_categorical_crossentropy)
+
+    def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
+                 reduction: str | None = "sum_over_batch_size",
+                 name: str = "sparse_categorical_crossentropy") -> None:
+        super().__init__(from_logits, name, reduction)
+        if ignore_class is not None and not isinstance(ignore_class, int | np.integer):
+            raise TypeError(f"SparseCategoricalCrossentropy: ignore_class must be an int or "
+                            f"None, got {ignore_class!r}")
+        self.ignore_class = ignore_class
+
+    def _compute(self, y_true, y_pred, sample_weight, per_position, from_logits):
+        return _sparse_categorical_crossentropy(y_true, y_pred, from_logits,
+                                                self.ignore_class, sample_weight, per_position)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "ignore_class": self.ignore_class}
+
+
+class CategoricalCrossentropy(_CrossentropyLoss):
+    """`categorical_crossentropy` as an object (one-hot y_true and y_pred of shape
+    (..., K)): ℓ_i = -Σ_k y_ik log p_ik, after label smoothing y ← y (1 - α) + α/K."""
+
+    function = staticmethod(categorical_crossentropy)
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
+                 reduction: str | None = "sum_over_batch_size",
+                 name: str = "categorical_crossentropy") -> None:
+        super().__init__(from_logits, name, reduction)
+        self.label_smoothing = _check_smoothing("CategoricalCrossentropy", label_smoothing)
+
+    def _compute(self, y_true, y_pred, sample_weight, per_position, from_logits):
+        return _categorical_crossentropy(y_true, y_pred, from_logits, sample_weight,
+                                         self.label_smoothing, per_position)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+class BinaryCrossentropy(_CrossentropyLoss):
+    """`binary_crossentropy` as an object (y_true and y_pred the same shape, targets in
+    [0, 1]): ℓ_i = mean over the last axis of -[y log p + (1-y) log(1-p)], p = σ(y_pred)
+    when from_logits=True, after label smoothing y ← y (1 - α) + α/2."""
+
+    function = staticmethod(binary_crossentropy)
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
+                 reduction: str | None = "sum_over_batch_size",
+                 name: str = "binary_crossentropy") -> None:
+        super().__init__(from_logits, name, reduction)
+        self.label_smoothing = _check_smoothing("BinaryCrossentropy", label_smoothing)
+
+    def _compute(self, y_true, y_pred, sample_weight, per_position, from_logits):
+        return _binary_crossentropy(y_true, y_pred, from_logits, sample_weight,
+                                    self.label_smoothing, per_position)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+class MeanSquaredError(_FunctionLoss):
+    """`mse` as an object: ℓ_i = mean over the last axis of (ŷ - y)²."""
+
+    function = staticmethod(mse)
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size",
+                 name: str = "mean_squared_error") -> None:
+        super().__init__(name=name, reduction=reduction)
+
+    def _compute(self, y_true, y_pred, sample_weight, per_position, from_logits):
+        return _mse(y_true, y_pred, sample_weight, per_position)
+
+
+class MeanAbsoluteError(_FunctionLoss):
+    """`mae` as an object: ℓ_i = mean over the last axis of |ŷ - y|."""
+
+    function = staticmethod(mae)
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size",
+                 name: str = "mean_absolute_error") -> None:
+        super().__init__(name=name, reduction=reduction)
+
+    def _compute(self, y_true, y_pred, sample_weight, per_position, from_logits):
+        return _mae(y_true, y_pred, sample_weight, per_position)
+
+
+class Huber(_FunctionLoss):
+    """`huber` as an object: ℓ_i = mean over the last axis of h(ŷ - y) with
+    h(e) = ½e² for |e| ≤ delta, delta·|e| - ½delta² beyond."""
+
+    function = staticmethod(huber)
+
+    def __init__(self, delta: float = 1.0, reduction: str | None = "sum_over_batch_size",
+                 name: str = "huber_loss") -> None:
+        super().__init__(name=name, reduction=reduction)
+        self.delta = _check_delta("Huber", delta)
+
+    def _compute(self, y_true, y_pred, sample_weight, per_position, from_logits):
+        return _huber(y_true, y_pred, self.delta, sample_weight, per_position)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "delta": self.delta}
+
+
+class KLDivergence(_FunctionLoss):
+    """`kl_divergence` as an object: ℓ_i = Σ_k t_ik log(t_ik / p_ik), clipped to [ε, 1]."""
+
+    function = staticmethod(kl_divergence)
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size",
+                 name: str = "kl_divergence") -> None:
+        super().__init__(name=name, reduction=reduction)
+
+    def _compute(self, y_true, y_pred, sample_weight, per_position, from_logits):
+        return _kl_divergence(y_true, y_pred, sample_weight, per_position)
+
+
+class Dice(Loss):
+    """`dice` (soft Dice, one value per batch: the classes' overlaps are summed over all
+    positions) as an object. Having no per-sample values, every reduction returns that
+    0-d value (as Keras' Dice does with axis=None). Like the cross-entropies, a softmax
+    output compiled with it is trained from the logits."""
+
+    function = staticmethod(dice)
+
+    def __init__(self, from_logits: bool = False, smooth: float = 1.0,
+                 ignore_classes: Sequence[int] = (),
+                 reduction: str | None = "sum_over_batch_size", name: str = "dice") -> None:
+        super().__init__(name=name, reduction=reduction)
+        self.from_logits = _check_flag("Dice", "from_logits", from_logits)
+        self.smooth, self.ignore_classes = smooth, tuple(ignore_classes)
+
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        return self(y_true, y_pred)
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None,
+                 from_logits: bool | None = None) -> Tensor:
+        logits = self.from_logits if from_logits is None else bool(from_logits)
+        return dice(y_true, y_pred, from_logits=logits, smooth=self.smooth,
+                    ignore_classes=self.ignore_classes, sample_weight=sample_weight)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "smooth": self.smooth, "ignore_classes": self.ignore_classes}
+
+
+#: The loss classes by name, for `get("SparseCategoricalCrossentropy")`.
+LOSS_CLASSES: dict[str, type[Loss]] = {cls.__name__: cls for cls in (
+    SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy,
+    MeanSquaredError, MeanAbsoluteError, Huber, KLDivergence, Dice)}
 
 
 #: Losses by their Keras names (`model.compile(loss='mse')`).
@@ -570,15 +1036,23 @@ LOSSES: dict[str, Callable[..., Tensor]] = {
     "categorical_crossentropy": categorical_crossentropy,
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
     "dice": dice,
+    "mae": mae, "mean_absolute_error": mae,
+    "huber": huber,
+    "kl_divergence": kl_divergence, "kld": kl_divergence,
 }
 
 
 def get(name: Any) -> Callable[..., Tensor]:
-    """The loss function for a Keras name (a callable is passed through)."""
+    """The loss for a Keras name: a function's name ('mse') gives the function, a class
+    name ('SparseCategoricalCrossentropy') a new object with default arguments; a
+    callable (a function or a Loss object) is passed through."""
     if callable(name):
         return name
+    if isinstance(name, str) and name in LOSS_CLASSES:
+        return LOSS_CLASSES[name]()
     try:
         return LOSSES[name]
     except (KeyError, TypeError):
-        known = ", ".join(repr(k) for k in LOSSES)
-        raise ValueError(f"unknown loss {name!r}; expected one of {known}") from None
+        known = ", ".join(repr(k) for k in [*LOSSES, *LOSS_CLASSES])
+        raise ValueError(f"unknown loss {name!r}; expected one of {known}, or a Loss "
+                         f"object such as tinydl.losses.MeanSquaredError()") from None

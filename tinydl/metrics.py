@@ -22,6 +22,15 @@ Stateful metrics (Keras' Metric API: reset_state / update_state / result) accumu
 over the batches of an epoch: `MeanMetricWrapper` turns a function above into one,
 `MeanIoU` sums the confusion matrix over the batches. `get('mean_iou')` returns a fresh
 MeanIoU for softmax outputs.
+
+Keras' metric objects (keras.metrics.*, same names, arguments and default names, usable
+in compile(metrics=[...]) and named in History by their `name`, 'val_' + name for the
+validation data): `SparseCategoricalAccuracy`, `CategoricalAccuracy`, `BinaryAccuracy`
+(the per-sample values of the functions above, weighted by sample_weight), `Accuracy`
+(exact equality of labels, Keras' meaning, unlike the `accuracy` function), `Mean`,
+`Sum` (of values you pass, for custom training loops), `Precision`, `Recall` (binary,
+at thresholds) and `AUC` (ROC, trapezoids over num_thresholds thresholds), whose counts
+are confusion matrices summed over the batches.
 """
 from __future__ import annotations
 
@@ -42,23 +51,40 @@ def _arrays(name: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray
     return y_true, y_pred
 
 
-def categorical_accuracy(y_true: Any, y_pred: Any) -> float:
-    """Fraction of samples whose most probable class is the true one.
-
-    Shapes: y_pred (N, K); y_true (N, K) one-hot (its argmax is the class) or (N,) /
-    (N, 1) integer labels. Ties in y_pred go to the first maximum, as np.argmax does.
-    """
-    y_true, y_pred = _arrays("categorical_accuracy", y_true, y_pred)
+def _categorical_hits(name: str, y_true: Any, y_pred: Any) -> np.ndarray:
+    """1.0 where argmax y_pred == the true class, else 0.0; shape y_pred.shape[:-1]."""
+    y_true, y_pred = _arrays(name, y_true, y_pred)
     predicted = y_pred.argmax(axis=-1)
     if y_true.shape == y_pred.shape:
         true = y_true.argmax(axis=-1)
     elif y_true.shape in (predicted.shape, predicted.shape + (1,)):
         true = y_true.reshape(predicted.shape)
     else:
-        raise ValueError(f"categorical_accuracy: y_true has shape {y_true.shape} and y_pred "
+        raise ValueError(f"{name}: y_true has shape {y_true.shape} and y_pred "
                          f"{y_pred.shape}; expected y_true one-hot of shape {y_pred.shape} "
                          f"or integer labels of shape {predicted.shape}")
-    return float(np.mean(predicted == true))
+    return (predicted == true).astype(np.float64)
+
+
+def categorical_accuracy(y_true: Any, y_pred: Any) -> float:
+    """Fraction of samples whose most probable class is the true one.
+
+    Shapes: y_pred (N, K); y_true (N, K) one-hot (its argmax is the class) or (N,) /
+    (N, 1) integer labels. Ties in y_pred go to the first maximum, as np.argmax does.
+    """
+    return float(np.mean(_categorical_hits("categorical_accuracy", y_true, y_pred)))
+
+
+def _sparse_categorical_hits(name: str, y_true: Any, y_pred: Any) -> np.ndarray:
+    """1.0 where argmax_k y_pred[..., k] == y_true, else 0.0; shape y_pred.shape[:-1]."""
+    y_true, y_pred = _arrays(name, y_true, y_pred)
+    predicted = y_pred.argmax(axis=-1)
+    if y_true.shape not in (predicted.shape, predicted.shape + (1,)):
+        hint = (f"; y_true looks one-hot: use categorical_accuracy / CategoricalAccuracy"
+                if y_true.shape == y_pred.shape else "")
+        raise ValueError(f"{name}: y_true has shape {y_true.shape} and y_pred {y_pred.shape}; "
+                         f"expected integer labels of shape {predicted.shape}{hint}")
+    return (predicted == y_true.reshape(predicted.shape)).astype(np.float64)
 
 
 def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> float:
@@ -69,13 +95,23 @@ def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> float:
     y_pred.shape[:-1] ((N,) for classification, (N, H, W) for segmentation, where it is
     the pixel accuracy), a trailing axis of 1 accepted.
     """
-    name = "sparse_categorical_accuracy"
+    return float(np.mean(_sparse_categorical_hits("sparse_categorical_accuracy",
+                                                  y_true, y_pred)))
+
+
+def _binary_hits(name: str, y_true: Any, y_pred: Any, threshold: float = 0.5,
+                 keras: bool = False) -> np.ndarray:
+    """1.0 where (y_pred > threshold) == (y_true > threshold), else 0.0; y_pred's shape.
+    keras=True: where (y_pred > threshold) == y_true, Keras' rule (the same for 0/1
+    labels and threshold < 1)."""
     y_true, y_pred = _arrays(name, y_true, y_pred)
-    predicted = y_pred.argmax(axis=-1)
-    if y_true.shape not in (predicted.shape, predicted.shape + (1,)):
-        raise ValueError(f"{name}: y_true has shape {y_true.shape} and y_pred {y_pred.shape}; "
-                         f"expected integer labels of shape {predicted.shape}")
-    return float(np.mean(predicted == y_true.reshape(predicted.shape)))
+    if y_true.shape != y_pred.shape:
+        if y_true.size != y_pred.size or len(y_true) != len(y_pred):
+            raise ValueError(f"{name}: y_true has shape {y_true.shape} but y_pred has "
+                             f"shape {y_pred.shape}; expected the same shape")
+        y_true = y_true.reshape(y_pred.shape)
+    true = (y_true == 1) if keras else (y_true > threshold)
+    return ((y_pred > threshold) == true).astype(np.float64)
 
 
 def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> float:
@@ -84,13 +120,7 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> float:
     For 0/1 targets this is Keras' binary_accuracy. y_true of shape (N,) is accepted
     against y_pred of shape (N, 1) (and the other way round).
     """
-    y_true, y_pred = _arrays("binary_accuracy", y_true, y_pred)
-    if y_true.shape != y_pred.shape:
-        if y_true.size != y_pred.size or len(y_true) != len(y_pred):
-            raise ValueError(f"binary_accuracy: y_true has shape {y_true.shape} but y_pred has "
-                             f"shape {y_pred.shape}; expected the same shape")
-        y_true = y_true.reshape(y_pred.shape)
-    return float(np.mean((y_pred > threshold) == (y_true > threshold)))
+    return float(np.mean(_binary_hits("binary_accuracy", y_true, y_pred, threshold)))
 
 
 def accuracy(y_true: Any, y_pred: Any) -> float:
@@ -109,6 +139,11 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     `keras.metrics.accuracy` to import at all, and its Adam rejects `lr=`. tinydl
     accepts both, and this function reports what the article means, so the listing
     runs as printed and its number is the classification accuracy.
+
+    Keras 3's exact-match metric is the object `Accuracy()` (predicted labels against
+    true labels, element by element); for scores use `SparseCategoricalAccuracy()`,
+    `CategoricalAccuracy()` or `BinaryAccuracy()`, the per-sample values of the
+    functions this one dispatches to.
     """
     y_true_array, y_pred_array = _arrays("accuracy", y_true, y_pred)
     if y_pred_array.ndim == 1 or y_pred_array.shape[-1] == 1:
@@ -625,6 +660,503 @@ class MeanIoU(Metric):
                 "name": self.name}
 
 
+# -- Keras' metric objects: reductions, accuracies, thresholded binary counts -------------
+
+def _array(x: Any) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _samplewise(name: str, values: np.ndarray,
+                sample_weight: Any) -> tuple[float, float]:
+    """(Σ weighted values, Σ weights) of one batch, as Keras 3's Mean reduces them.
+
+    values (N, ...) are first averaged over every axis but the first (one value per
+    sample; a 0-d value is one sample). sample_weight: None (each sample weighs 1, so
+    the count grows by N), or an array broadcastable to values from the leading axes,
+    e.g. (N,) one weight per sample, or values' shape one per element; with weights,
+    total += Σ_n mean_rest(v·w) and count += Σ_n mean_rest(w), so for weights of values'
+    shape result = Σ v·w / Σ w over every element.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return 0.0, 0.0                      # an empty batch adds nothing
+    if sample_weight is None:
+        per_sample = values.reshape(len(values), -1).mean(axis=1) if values.ndim else values
+        return float(np.sum(per_sample)), float(per_sample.size)
+    w = np.asarray(_array(sample_weight), dtype=np.float64)
+    if w.ndim == values.ndim + 1 and w.shape[-1:] == (1,):
+        w = w[..., 0]
+    elif values.ndim == w.ndim + 1 and values.shape[-1:] == (1,):
+        values = values[..., 0]
+    if w.ndim > values.ndim:
+        raise ValueError(f"{name}: sample_weight has shape {w.shape} but the values have "
+                         f"shape {values.shape}; expected one weight per sample "
+                         f"{values.shape[:1]} or per element {values.shape}")
+    try:
+        w = np.broadcast_to(w.reshape(w.shape + (1,) * (values.ndim - w.ndim)), values.shape)
+    except ValueError:
+        raise ValueError(f"{name}: sample_weight has shape {w.shape} but the values have "
+                         f"shape {values.shape}; expected one weight per sample "
+                         f"{values.shape[:1]} or per element {values.shape}") from None
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError(f"{name}: sample_weight must hold finite numbers >= 0")
+    if values.ndim == 0:
+        return float(values * w), float(w)
+    n = len(values)
+    return (float(np.sum((values * w).reshape(n, -1).mean(axis=1))),
+            float(np.sum(w.reshape(n, -1).mean(axis=1))))
+
+
+class Mean(Metric):
+    """The weighted mean of the values passed to update_state, as keras.metrics.Mean:
+
+        result = Σ w·v / Σ w       (each sample weighs 1 without sample_weight)
+
+    update_state(values, sample_weight=None): values a number or an array (N, ...), one
+    row per sample (a row of several numbers counts as its mean); sample_weight (N,) or
+    values' shape (0 masks a value out). Mean([1, 3, 5, 7]) is 4; with sample_weight
+    [1, 1, 0, 0] it is 2. Before any update the result is 0.0 (Keras' divide_no_nan).
+
+    dtype (in every metric object here) is accepted for Keras' argument order and
+    ignored: results are Python floats, accumulated in float64.
+
+    This averages values you compute (a loss in a custom train_step, say); it is not a
+    metric of (y_true, y_pred), so compile(metrics=[...]) refuses it.
+    """
+
+    def __init__(self, name: str = "mean", dtype: Any = None) -> None:
+        super().__init__(name)
+
+    def reset_state(self) -> None:
+        self.total, self.count = 0.0, 0.0
+
+    def update_state(self, values: Any, sample_weight: Any = None) -> None:  # type: ignore[override]
+        total, count = _samplewise(type(self).__name__, _array(values), sample_weight)
+        self.total += total
+        self.count += count
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+    def __call__(self, values: Any, sample_weight: Any = None) -> float:  # type: ignore[override]
+        self.update_state(values, sample_weight)
+        return self.result()
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments: type(m)(**m.get_config()) is a fresh copy."""
+        return {"name": self.name}
+
+
+class Sum(Metric):
+    """The weighted sum of every value passed to update_state, as keras.metrics.Sum:
+
+        result = Σ w·v            (w = 1 without sample_weight)
+
+    update_state(values, sample_weight=None): sample_weight broadcastable to values from
+    the leading axes. Not a metric of (y_true, y_pred), so compile refuses it.
+    """
+
+    def __init__(self, name: str = "sum", dtype: Any = None) -> None:
+        super().__init__(name)
+
+    def reset_state(self) -> None:
+        self.total = 0.0
+
+    def update_state(self, values: Any, sample_weight: Any = None) -> None:  # type: ignore[override]
+        v = np.asarray(_array(values), dtype=np.float64)
+        if sample_weight is not None:
+            w = np.asarray(_array(sample_weight), dtype=np.float64)
+            try:
+                w = np.broadcast_to(w.reshape(w.shape + (1,) * (v.ndim - w.ndim)), v.shape)
+            except ValueError:
+                raise ValueError(f"Sum: sample_weight has shape {w.shape} but values have "
+                                 f"shape {v.shape}; expected a shape matching its leading "
+                                 f"axes") from None
+            v = v * w
+        self.total += float(np.sum(v))
+
+    def result(self) -> float:
+        return self.total
+
+    def __call__(self, values: Any, sample_weight: Any = None) -> float:  # type: ignore[override]
+        self.update_state(values, sample_weight)
+        return self.result()
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+class _MeanOfHits(Mean):
+    """A Mean over per-sample values of (y_true, y_pred) (Keras' MeanMetricWrapper)."""
+
+    def _values(self, y_true: Any, y_pred: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def update_state(self, y_true: Any, y_pred: Any,  # type: ignore[override]
+                     sample_weight: Any = None) -> None:
+        total, count = _samplewise(type(self).__name__, self._values(y_true, y_pred),
+                                   sample_weight)
+        self.total += total
+        self.count += count
+
+    def __call__(self, y_true: Any, y_pred: Any,  # type: ignore[override]
+                 sample_weight: Any = None) -> float:
+        self.update_state(y_true, y_pred, sample_weight)
+        return self.result()
+
+
+class SparseCategoricalAccuracy(_MeanOfHits):
+    """Fraction of samples whose argmax of y_pred is the integer label, over all batches,
+    as keras.metrics.SparseCategoricalAccuracy:
+
+        result = Σ_i w_i [argmax_k y_pred[i, k] == y_true[i]] / Σ_i w_i
+
+    update_state(y_true, y_pred, sample_weight=None): y_pred (N, K) scores or logits
+    (or (N, ..., K)), y_true integer labels (N,) or (N, 1) (y_pred.shape[:-1]);
+    sample_weight (N,). The per-sample values are `sparse_categorical_accuracy`'s.
+    """
+
+    def __init__(self, name: str = "sparse_categorical_accuracy", dtype: Any = None) -> None:
+        super().__init__(name)
+
+    def _values(self, y_true: Any, y_pred: Any) -> np.ndarray:
+        return _sparse_categorical_hits(type(self).__name__, y_true, y_pred)
+
+
+class CategoricalAccuracy(_MeanOfHits):
+    """Fraction of samples whose argmax of y_pred is the argmax of the one-hot y_true,
+    as keras.metrics.CategoricalAccuracy:
+
+        result = Σ_i w_i [argmax y_pred[i] == argmax y_true[i]] / Σ_i w_i
+
+    y_true, y_pred (N, K) (integer labels (N,) are accepted too, as by
+    `categorical_accuracy`, whose per-sample values these are); sample_weight (N,).
+    """
+
+    def __init__(self, name: str = "categorical_accuracy", dtype: Any = None) -> None:
+        super().__init__(name)
+
+    def _values(self, y_true: Any, y_pred: Any) -> np.ndarray:
+        return _categorical_hits(type(self).__name__, y_true, y_pred)
+
+
+def _check_threshold(name: str, threshold: Any) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.number) \
+            or not 0.0 <= float(threshold) <= 1.0:
+        raise ValueError(f"{name}: threshold must be a number in [0, 1] (the probability "
+                         f"above which a prediction counts as 1), got {threshold!r}")
+    return float(threshold)
+
+
+class BinaryAccuracy(_MeanOfHits):
+    """Fraction of elements with (y_pred > threshold) == y_true, as
+    keras.metrics.BinaryAccuracy (the per-element values of `binary_accuracy`, except
+    that y_true is compared as it is, as Keras does, where the function thresholds it
+    too; the two agree for 0/1 labels and a threshold below 1):
+
+        result = Σ_i w_i · mean_j [(y_pred[i, j] > t) == y_true[i, j]] / Σ_i w_i
+
+    y_true, y_pred (N,) or (N, d) (a trailing axis of 1 on either side is accepted);
+    threshold t in [0, 1], default 0.5; sample_weight (N,) or (N, d). dtype is accepted
+    for Keras' argument order and ignored (results are Python floats).
+    """
+
+    def __init__(self, name: str = "binary_accuracy", dtype: Any = None,
+                 threshold: float = 0.5) -> None:
+        self.threshold = _check_threshold("BinaryAccuracy", threshold)
+        super().__init__(name)
+
+    def _values(self, y_true: Any, y_pred: Any) -> np.ndarray:
+        return _binary_hits(type(self).__name__, y_true, y_pred, self.threshold, keras=True)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "threshold": self.threshold}
+
+
+class Accuracy(_MeanOfHits):
+    """How often y_pred *equals* y_true exactly, element by element, as
+    keras.metrics.Accuracy:
+
+        result = Σ w·[y_pred == y_true] / Σ w
+
+    For predicted labels (e.g. argmax results) against true labels. It is not tinydl's
+    `accuracy` function (nor the string 'accuracy' in compile), which takes the argmax
+    of probabilities (or thresholds a sigmoid) first: Keras' Accuracy on softmax outputs
+    compares 0.93 with 1 and reports about 0, so tinydl refuses y_pred that are not
+    whole numbers and names the metric to use instead. Shapes must agree (a trailing
+    axis of 1 on either side is accepted); sample_weight (N,) or the labels' shape.
+    """
+
+    def __init__(self, name: str = "accuracy", dtype: Any = None) -> None:
+        super().__init__(name)
+
+    def _values(self, y_true: Any, y_pred: Any) -> np.ndarray:
+        name = type(self).__name__
+        t, p = _arrays(name, y_true, y_pred)
+        if t.shape != p.shape:
+            if t.shape + (1,) == p.shape:
+                p = p[..., 0]
+            elif p.shape + (1,) == t.shape:
+                t = t[..., 0]
+            else:
+                raise ValueError(f"{name}: y_true has shape {t.shape} and y_pred {p.shape}; "
+                                 f"Accuracy compares labels element by element, so they "
+                                 f"must have the same shape. For class scores (N, K) against "
+                                 f"labels use SparseCategoricalAccuracy() (or "
+                                 f"metrics=['accuracy'])")
+        if np.issubdtype(p.dtype, np.floating) and not np.all(p == np.round(p)):
+            raise ValueError(f"{name}: y_pred holds values that are not whole numbers "
+                             f"(probabilities?); Accuracy counts exact matches of labels, "
+                             f"which probabilities almost never are. Use "
+                             f"SparseCategoricalAccuracy() / CategoricalAccuracy() / "
+                             f"BinaryAccuracy() (or metrics=['accuracy']) for scores")
+        return (p == t).astype(np.float64)
+
+
+def _binary_inputs(name: str, y_true: Any, y_pred: Any, sample_weight: Any,
+                   class_id: int | None, from_logits: bool = False, top_k: int | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat (true 0/1, probability, weight) arrays for the thresholded metrics.
+
+    y_true and y_pred of one shape (a trailing axis of 1 on either side is accepted);
+    top_k: every score of a row outside its k largest becomes -inf (never positive;
+    ties go to the lower index); class_id k then keeps only column [..., k] of both;
+    sample_weight broadcast from the leading axes to y_pred's shape (one weight per
+    sample or per element).
+    """
+    t, p = _arrays(name, y_true, y_pred)
+    t = t.astype(np.float64) if t.dtype == bool else t
+    if t.shape != p.shape:
+        if t.shape + (1,) == p.shape:
+            p = p[..., 0]
+        elif p.shape + (1,) == t.shape:
+            t = t[..., 0]
+        else:
+            raise ValueError(f"{name}: y_true has shape {t.shape} and y_pred {p.shape}; "
+                             f"expected the same shape (0/1 labels, one per output unit). "
+                             f"For integer class labels against (N, K) softmax scores, "
+                             f"one-hot them (tinydl.utils.to_categorical) and pass "
+                             f"class_id=k, or use tinydl.metrics.precision/recall")
+    if sample_weight is None:
+        w = np.ones(p.shape)
+    else:
+        w = np.asarray(_array(sample_weight), dtype=np.float64)
+        try:
+            w = np.broadcast_to(w.reshape(w.shape + (1,) * (p.ndim - w.ndim)), p.shape)
+        except ValueError:
+            raise ValueError(f"{name}: sample_weight has shape {w.shape} but y_pred has "
+                             f"shape {p.shape}; expected one weight per sample or per "
+                             f"element") from None
+    if class_id is not None:
+        if p.ndim < 2 or not 0 <= class_id < p.shape[-1]:
+            raise ValueError(f"{name}: class_id={class_id} but y_pred has shape {p.shape}; "
+                             f"expected a class axis (N, K) with 0 <= class_id < K")
+    if not np.all((t == 0) | (t == 1)):
+        bad = t[(t != 0) & (t != 1)].ravel()[0].item()
+        raise ValueError(f"{name}: y_true holds {bad!r}; expected binary labels 0/1. For "
+                         f"integer class labels 0..K-1 one-hot them "
+                         f"(tinydl.utils.to_categorical) and pass class_id=k, or use "
+                         f"tinydl.metrics.precision / recall / confusion_matrix")
+    p = p.astype(np.float64)
+    if from_logits:
+        p = 1.0 / (1.0 + np.exp(-p))
+    elif not np.all((p >= 0) & (p <= 1)):
+        raise ValueError(f"{name}: y_pred holds values outside [0, 1] (min {p.min():.4g}, "
+                         f"max {p.max():.4g}); expected probabilities, e.g. the output of a "
+                         f"sigmoid" + (". For logits pass from_logits=True"
+                                       if name == "AUC" else ""))
+    if top_k is not None:
+        if p.ndim < 1 or top_k > p.shape[-1]:
+            raise ValueError(f"{name}: top_k={top_k} but y_pred has shape {p.shape}; expected "
+                             f"at least top_k scores on the last axis")
+        rank = np.argsort(np.argsort(-p, axis=-1, kind="stable"), axis=-1, kind="stable")
+        p = np.where(rank < top_k, p, -np.inf)
+    if class_id is not None:
+        t, p, w = t[..., class_id], p[..., class_id], w[..., class_id]
+    return t.reshape(-1).astype(np.int64), p.reshape(-1), w.reshape(-1)
+
+
+def _threshold_counts(true: np.ndarray, prob: np.ndarray, weight: np.ndarray,
+                      thresholds: np.ndarray) -> np.ndarray:
+    """(T, 2, 2) weighted confusion matrices, one per threshold t, laid out as
+    `confusion_matrix`'s (rows the label 0/1, columns the prediction [prob > t]):
+    C[t, 1, 1] = TP, C[t, 0, 1] = FP, C[t, 1, 0] = FN, C[t, 0, 0] = TN.
+    One (T, N) comparison: TP_t = Σ_i w_i·y_i·[p_i > t], FP_t = Σ_i w_i·(1-y_i)·[p_i > t]."""
+    above = (prob[None, :] > thresholds[:, None]).astype(np.float64)
+    pos, neg = weight * (true == 1), weight * (true == 0)
+    tp, fp = above @ pos, above @ neg
+    counts = np.empty((len(thresholds), 2, 2))
+    counts[:, 1, 1], counts[:, 0, 1] = tp, fp
+    counts[:, 1, 0], counts[:, 0, 0] = pos.sum() - tp, neg.sum() - fp
+    return counts
+
+
+class _ThresholdMetric(Metric):
+    """Precision / Recall: confusion counts summed over batches at each threshold."""
+
+    def __init__(self, thresholds: Any, top_k: int | None, class_id: int | None,
+                 name: str) -> None:
+        cls = type(self).__name__
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(
+                top_k, int | np.integer) or top_k < 1):
+            raise ValueError(f"{cls}: top_k must be an int >= 1 or None, got {top_k!r}")
+        self.top_k = None if top_k is None else int(top_k)
+        self._default_thresholds = thresholds is None
+        if thresholds is None:
+            thresholds = 0.5
+        self._single = not isinstance(thresholds, list | tuple | np.ndarray)
+        values = [thresholds] if self._single else list(thresholds)
+        if not values:
+            raise ValueError(f"{cls}: thresholds is empty; expected a number in [0, 1] or "
+                             f"a list of them")
+        for t in values:
+            if isinstance(t, bool) or not isinstance(t, int | float | np.number) \
+                    or not 0.0 <= float(t) <= 1.0:
+                raise ValueError(f"{cls}: threshold values must be in [0, 1] (a prediction "
+                                 f"counts as positive when y_pred > threshold), got "
+                                 f"{thresholds!r}")
+        if class_id is not None and (isinstance(class_id, bool)
+                                     or not isinstance(class_id, int | np.integer)
+                                     or class_id < 0):
+            raise ValueError(f"{cls}: class_id must be an int >= 0 or None, got {class_id!r}")
+        self.thresholds = np.array(values, dtype=np.float64)
+        if self._default_thresholds and self.top_k is not None:
+            self.thresholds = np.array([-np.inf])     # Keras: top_k alone, no threshold
+        self.class_id = None if class_id is None else int(class_id)
+        super().__init__(name)
+
+    def reset_state(self) -> None:
+        self.counts = np.zeros((len(self.thresholds), 2, 2))
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        name = type(self).__name__
+        true, prob, weight = _binary_inputs(name, y_true, y_pred, sample_weight,
+                                            self.class_id, top_k=self.top_k)
+        self.counts += _threshold_counts(true, prob, weight, self.thresholds)
+
+    @property
+    def true_positives(self) -> np.ndarray:
+        return self.counts[:, 1, 1]
+
+    @property
+    def false_positives(self) -> np.ndarray:
+        return self.counts[:, 0, 1]
+
+    @property
+    def false_negatives(self) -> np.ndarray:
+        return self.counts[:, 1, 0]
+
+    def _finish(self, values: np.ndarray) -> Any:
+        return float(values[0]) if self._single else [float(v) for v in values]
+
+    def get_config(self) -> dict[str, Any]:
+        thresholds = None if self._default_thresholds else self.thresholds.tolist()
+        if thresholds is not None and self._single:
+            thresholds = thresholds[0]
+        return {"thresholds": thresholds, "top_k": self.top_k, "class_id": self.class_id,
+                "name": self.name}
+
+
+class Precision(_ThresholdMetric):
+    """Precision of binary predictions over all batches, as keras.metrics.Precision:
+
+        precision = TP / (TP + FP)      (0 when nothing was predicted positive)
+
+    a prediction is positive when y_pred > threshold, a label when y_true == 1; the
+    counts (weighted by sample_weight) are `confusion_matrix`'s, summed over batches.
+    y_true 0/1 and y_pred probabilities in [0, 1], of one shape ((N,), (N, 1), or (N, d)
+    multi-label: every element counts). class_id=k keeps only column k of (N, K) one-hot
+    labels and scores (precision of class k, one-vs-rest). thresholds: a number in
+    [0, 1] (default 0.5) gives a float result; a list gives a list, one per threshold.
+    top_k=k (Keras'): only the k largest scores of each row can be positive (with no
+    thresholds given, all k of them are). dtype is accepted for Keras' argument order
+    and ignored. For the per-class precision of K-class integer labels use the function
+    `precision(y_true, y_pred, average=...)`.
+    """
+
+    def __init__(self, thresholds: Any = None, top_k: int | None = None,
+                 class_id: int | None = None, name: str = "precision",
+                 dtype: Any = None) -> None:
+        super().__init__(thresholds, top_k, class_id, name)
+
+    def result(self) -> Any:
+        return self._finish(_ratio(self.true_positives,
+                                   self.true_positives + self.false_positives))
+
+
+class Recall(_ThresholdMetric):
+    """Recall of binary predictions over all batches, as keras.metrics.Recall:
+
+        recall = TP / (TP + FN)         (0 when y_true held no positive)
+
+    Arguments and inputs as for `Precision`.
+    """
+
+    def __init__(self, thresholds: Any = None, top_k: int | None = None,
+                 class_id: int | None = None, name: str = "recall",
+                 dtype: Any = None) -> None:
+        super().__init__(thresholds, top_k, class_id, name)
+
+    def result(self) -> Any:
+        return self._finish(_ratio(self.true_positives,
+                                   self.true_positives + self.false_negatives))
+
+
+class AUC(Metric):
+    """Area under the ROC curve over all batches, approximated as keras.metrics.AUC does
+    (curve='ROC', summation_method='interpolation'):
+
+        thresholds t_0 = -ε, t_i = i/(T-1) for i = 1..T-2, t_{T-1} = 1 + ε  (ε = 1e-7)
+        at each t: TPR = TP/(TP+FN), FPR = FP/(FP+TN) with y_pred > t positive
+        AUC = Σ_i (FPR_i - FPR_{i+1}) · (TPR_i + TPR_{i+1}) / 2     (trapezoids)
+
+    The four counts (weighted by sample_weight) are summed over batches, so the result
+    is the AUC of all data seen, not a mean of batch AUCs. With T = num_thresholds
+    (default 200) it differs from the exact (rank) AUC by at most the area of the ties
+    a bin of width 1/(T-1) creates. y_true 0/1, y_pred probabilities in [0, 1] of the
+    same shape, flattened (Keras' multi_label=False); from_logits=True applies a sigmoid
+    first; dtype is accepted for Keras' argument order and ignored. Not supported:
+    curve='PR', summation_method 'minoring'/'majoring', multi_label, thresholds=.
+    """
+
+    def __init__(self, num_thresholds: int = 200, curve: str = "ROC",
+                 summation_method: str = "interpolation", name: str = "auc",
+                 dtype: Any = None, *, from_logits: bool = False) -> None:
+        if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, int | np.integer) \
+                or num_thresholds < 2:
+            raise ValueError(f"AUC: num_thresholds must be an int > 1, got {num_thresholds!r}")
+        if summation_method != "interpolation":
+            raise ValueError(f"AUC: summation_method={summation_method!r} is not supported; "
+                             f"tinydl sums trapezoids (summation_method='interpolation')")
+        if curve != "ROC":
+            raise ValueError(f"AUC: curve={curve!r} is not supported; tinydl computes the "
+                             f"area under the ROC curve only (curve='ROC')")
+        self.num_thresholds, self.curve, self.from_logits = int(num_thresholds), curve, \
+            bool(from_logits)
+        eps = 1e-7
+        inner = [(i + 1) / (self.num_thresholds - 1) for i in range(self.num_thresholds - 2)]
+        self.thresholds = np.array([0.0 - eps, *inner, 1.0 + eps])
+        super().__init__(name)
+
+    def reset_state(self) -> None:
+        self.counts = np.zeros((self.num_thresholds, 2, 2))
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        true, prob, weight = _binary_inputs("AUC", y_true, y_pred, sample_weight, None,
+                                            self.from_logits)
+        self.counts += _threshold_counts(true, prob, weight, self.thresholds)
+
+    def result(self) -> float:
+        c = self.counts
+        tpr = _ratio(c[:, 1, 1], c[:, 1, 1] + c[:, 1, 0])
+        fpr = _ratio(c[:, 0, 1], c[:, 0, 1] + c[:, 0, 0])
+        return float(np.sum((fpr[:-1] - fpr[1:]) * (tpr[:-1] + tpr[1:]) / 2.0))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"num_thresholds": self.num_thresholds, "curve": self.curve,
+                "name": self.name, "from_logits": self.from_logits}
+
+
 #: Metrics by their Keras names (`metrics=['accuracy']`).
 METRICS: dict[str, Callable[..., float]] = {
     "accuracy": accuracy, "acc": accuracy,
@@ -640,6 +1172,9 @@ METRICS: dict[str, Callable[..., float]] = {
 METRIC_CLASSES: dict[str, Callable[[], Metric]] = {
     "mean_iou": lambda: MeanIoU(num_classes=None, sparse_y_pred=False),
     "MeanIoU": lambda: MeanIoU(num_classes=None, sparse_y_pred=False),
+    # Keras 3 resolves these strings to fresh metric objects (class name or snake_case)
+    "AUC": AUC, "auc": AUC, "Precision": Precision, "precision": Precision,
+    "Recall": Recall, "recall": Recall,
 }
 
 

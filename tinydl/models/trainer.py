@@ -28,6 +28,7 @@ confidently wrong prediction: the probability form caps the sample's loss at
 """
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, Callable, Sequence
 
@@ -39,7 +40,8 @@ from ..callbacks import Callback, History, Progbar, ProgbarLogger
 
 
 #: Built-in losses that need y_true and y_pred of the same shape.
-_SAME_SHAPE_LOSSES = (losses.mse, losses.binary_crossentropy, losses.categorical_crossentropy)
+_SAME_SHAPE_LOSSES = (losses.mse, losses.binary_crossentropy, losses.categorical_crossentropy,
+                      losses.mae, losses.huber, losses.kl_divergence)
 #: Losses that take a softmax output's logits with from_logits=True.
 _SOFTMAX_LOSSES = (losses.categorical_crossentropy, losses.sparse_categorical_crossentropy,
                    losses.dice)
@@ -151,13 +153,25 @@ class Trainer:
 
     def _resolve_metric(self, metric: Any, loss: Callable[..., Tensor],
                         output: str | None) -> tuple[str, Any]:
+        if type(metric) in (metrics_module.Mean, metrics_module.Sum):
+            raise ValueError(f"{self.name}.compile: metrics holds {type(metric).__name__}(), "
+                             f"which averages (sums) values you pass it, update_state(values), "
+                             f"not (y_true, y_pred); use it in a custom train_step, or pass a "
+                             f"metric of (y_true, y_pred) such as SparseCategoricalAccuracy()")
+        if isinstance(metric, metrics_module._ThresholdMetric) and not metric._single:
+            raise ValueError(f"{self.name}.compile: {type(metric).__name__}(thresholds="
+                             f"{metric.thresholds.tolist()}) gives one value per threshold, "
+                             f"but History holds one number per metric; pass one threshold, "
+                             f"or one {type(metric).__name__}(thresholds=t, name=...) per t")
         if _is_stateful(metric):                         # a metric object, e.g. MeanIoU
             key, fn = getattr(metric, "name", type(metric).__name__), metric
+            if output is not None:      # one state per output, not one shared by all
+                fn = copy.deepcopy(metric)
         else:
             fn = metrics_module.get(metric)
             key = metric if isinstance(metric, str) else getattr(fn, "__name__", "metric")
             if fn is metrics_module.accuracy:
-                if loss is losses.binary_crossentropy:
+                if losses.base_function(loss) is losses.binary_crossentropy:
                     fn = metrics_module.binary_accuracy   # multi-label sigmoid outputs, as Keras
                 elif _takes_labels(loss):
                     fn = metrics_module.sparse_categorical_accuracy
@@ -231,6 +245,11 @@ class Trainer:
             if not isinstance(loss, Tensor):
                 raise TypeError(f"{self.name}: the loss function returned {type(loss).__name__};"
                                 f" expected a Tensor (compute it with tinydl ops)")
+            if loss.size != 1:
+                raise ValueError(f"{self.name}: the loss {self._output_losses[k]!r} returned "
+                                 f"shape {loss.shape}; training needs one number per batch: "
+                                 f"reduce it to a 0-d Tensor (for a loss object: "
+                                 f"reduction='sum_over_batch_size', the default, or 'sum')")
             if several:
                 values[f"{self.output_names[k]}_loss"] = float(loss.data)
             weighted = loss if self._loss_weights[k] == 1.0 else loss * self._loss_weights[k]
@@ -371,7 +390,7 @@ class Trainer:
                                  f"integer class label per position, y of shape "
                                  f"{_batch_text(labels)}")
             return y
-        if loss in _SAME_SHAPE_LOSSES and not _fits(y.shape[1:], expected):
+        if losses.base_function(loss) in _SAME_SHAPE_LOSSES and not _fits(y.shape[1:], expected):
             if y.shape[1:] == () and expected == (1,):
                 return y.reshape(-1, 1)           # (N,) binary labels for one output unit
             hint = ""
@@ -498,9 +517,10 @@ class Trainer:
         weights = self.trainable_weights
         rng = self.rng if self.rng is not None else utils.get_rng()
         self.stop_training, logs = False, {}
+        self._initial_epoch = initial_epoch   # BackupAndRestore moves it in on_train_begin
         for cb in callback_list:
             cb.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
+        for epoch in range(self._initial_epoch, epochs):
             parallel.adapt_to_load()      # fewer threads while other processes hold cores
             for cb in callback_list:
                 cb.on_epoch_begin(epoch)
@@ -510,7 +530,7 @@ class Trainer:
             seen = 0
             for step in range(steps):
                 for cb in callback_list:
-                    cb.on_batch_begin(step)
+                    cb.on_train_batch_begin(step)
                 index = order[step * batch_size:(step + 1) * batch_size]
                 x_batch = [a[index].astype(self.dtype, copy=False) for a in xs]
                 y_batch = [a[index] for a in ys]
@@ -532,7 +552,7 @@ class Trainer:
                 logs = {**{key: total / seen for key, total in totals.items()},
                         **self._metric_results(trackers)}
                 for cb in callback_list:
-                    cb.on_batch_end(step, logs)
+                    cb.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
             if validation is not None:
