@@ -170,9 +170,15 @@ def sigmoid(x: Any) -> Tensor:
     return Sigmoid.apply(x)
 
 
-def relu(x: Any) -> Tensor:
-    """Rectified linear unit max(0, x), elementwise."""
-    return ReLU.apply(x)
+def relu(x: Any, negative_slope: float = 0.0, max_value: float | None = None,
+         threshold: float = 0.0) -> Tensor:
+    """Rectified linear unit max(0, x), elementwise; with Keras' options,
+    f(x) = max_value for x ≥ max_value, x for threshold < x < max_value and
+    negative_slope·(x - threshold) for x ≤ threshold (keras.activations.relu)."""
+    if negative_slope == 0 and max_value is None and threshold == 0:
+        return ReLU.apply(x)
+    return ReLUGeneral.apply(x, negative_slope=float(negative_slope), threshold=float(threshold),
+                             max_value=None if max_value is None else float(max_value))
 
 
 def tanh(x: Any) -> Tensor:
@@ -197,10 +203,49 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     return LogSoftmax.apply(x, axis=axis)
 
 
+class ELU(Function):
+    """elu(x) = x for x > 0, alpha·(e^x - 1) for x ≤ 0 (Clevert et al., 2016);
+    elu'(x) = 1 for x > 0, alpha·e^x = elu(x) + alpha for x ≤ 0 (read off the output).
+    e^x is taken of min(x, 0) only, so nothing overflows."""
+    def forward(self, x, alpha=1.0):
+        self.alpha, self.positive = alpha, x > 0
+        self.out = np.where(self.positive, x, alpha * np.expm1(np.minimum(x, 0)))
+        return self.out
+
+    def backward(self, grad):
+        return grad * np.where(self.positive, 1.0, self.out + self.alpha).astype(grad.dtype)
+
+
+class ReLUGeneral(Function):
+    """Keras' relu with options (threshold t ≥ 0, max_value M, negative_slope a):
+
+        f(x) = min(x, M)         for x > t
+        f(x) = a·(x - t)         for x ≤ t
+    f'(x) = 1 for t < x < M, a for x < t, 0 for x > M (at the kinks: the lower side's
+    slope at t, 0 at M)."""
+    def forward(self, x, negative_slope=0.0, max_value=None, threshold=0.0):
+        self.above = x > threshold
+        y = np.where(self.above, x, negative_slope * (x - threshold))
+        self.slope = np.where(self.above, 1.0, negative_slope).astype(x.dtype)
+        if max_value is not None:
+            clipped = self.above & (y >= max_value)
+            y = np.where(clipped, x.dtype.type(max_value), y)
+            self.slope[clipped] = 0
+        return y.astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        return grad * self.slope
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """Exponential linear unit: x for x > 0, alpha·(e^x - 1) otherwise (keras.activations.elu)."""
+    return ELU.apply(x, alpha=float(alpha))
+
+
 #: Activation functions by the names Keras uses for them (`activation='relu'`).
 ACTIVATIONS = {
     "linear": linear, None: linear, "sigmoid": sigmoid, "relu": relu, "tanh": tanh,
-    "leaky_relu": leaky_relu, "softmax": softmax, "log_softmax": log_softmax,
+    "leaky_relu": leaky_relu, "softmax": softmax, "log_softmax": log_softmax, "elu": elu,
 }
 
 
@@ -213,3 +258,4 @@ def get(name: Any):
     except (KeyError, TypeError):
         known = ", ".join(repr(k) for k in ACTIVATIONS if k is not None)
         raise ValueError(f"unknown activation {name!r}; expected one of {known}") from None
+

@@ -19,18 +19,23 @@ Where each piece of the article lives:
   (that followed by tiling max pooling, tinydl/conv_pool.py; `Model` runs it for such a
   pair of layers, tinydl/models/fusion.py);
 * batch normalization: `batch_norm` (training mode, batch statistics, a fused op) and
-  `batch_norm_inference` (fixed statistics), in tinydl/normalization.py.
+  `batch_norm_inference` (fixed statistics), in tinydl/normalization.py;
+* layer normalization (each sample over its own features): `layer_norm`, in
+  tinydl/layer_norm.py; resizing images to a given size: `resize2d`, in tinydl/resizing.py;
+  the ELU activation `elu` (and relu's Keras options), in tinydl/activations.py.
 """
-from .activations import leaky_relu, linear, log_softmax, relu, sigmoid, softmax, tanh
+from .activations import elu, leaky_relu, linear, log_softmax, relu, sigmoid, softmax, tanh
 from .conv import conv2d, conv2d_relu, conv2d_transpose, correlate2d, correlate2d_transpose
 from .conv_pool import conv2d_relu_max_pool
 from .depthwise import depthwise_conv2d
 from .dropout import dropout
+from .layer_norm import layer_norm
 from .normalization import batch_norm, batch_norm_inference
 from .ops import (abs, add, clip, concatenate, div, exp, flatten, getitem, log, matmul, max,
                   mean, mul, neg, pow, reshape, sqrt, stack, sub, sum, transpose)
 from .pooling import avg_pool2d, max_pool2d
 from .resize import pad2d, upsampling2d
+from .resizing import resize2d
 
 #: Every public differentiable op. tests/test_op_coverage.py fails when one of them has
 #: no gradient property test (a test function named ``test_grad_<name>``).
@@ -44,6 +49,7 @@ DIFFERENTIABLE_OPS = (
     "upsampling2d", "pad2d",
     "max_pool2d", "avg_pool2d", "dropout",
     "batch_norm", "batch_norm_inference",
+    "elu", "layer_norm", "resize2d",
 )
 
 __all__ = list(DIFFERENTIABLE_OPS)
