@@ -147,6 +147,40 @@ class Optimizer:
         finally:
             self._step_rate = None
 
+    def apply(self, grads: Iterable[Any], trainable_variables: Iterable[Tensor]) -> None:
+        """Keras 3's optimizer.apply(grads, variables): one step with the given gradients.
+
+        tinydl has no GradientTape: after `loss.backward()` each weight's gradient is in
+        `w.grad`, so a custom train_step writes
+            grads = [w.grad for w in self.trainable_weights]
+            self.optimizer.apply(grads, self.trainable_weights)
+        Each grads[i] (an array or Tensor of variables[i]'s shape, or None to skip it) is
+        stored as variables[i].grad, then `step(variables)` updates them."""
+        grads, variables = list(grads), list(trainable_variables)
+        name = type(self).__name__
+        if len(grads) != len(variables):
+            raise ValueError(f"{name}.apply: got {len(grads)} gradients for {len(variables)} "
+                             f"variables; give one gradient (or None) per variable, in order")
+        for i, (g, v) in enumerate(zip(grads, variables)):
+            if not isinstance(v, Tensor):
+                raise TypeError(f"{name}.apply: variable {i} is a {type(v).__name__}; expected "
+                                f"a weight Tensor (from model.trainable_weights)")
+            if g is not None:
+                g = np.asarray(g.data if isinstance(g, Tensor) else g)
+                if g.shape != v.shape:
+                    raise ValueError(f"{name}.apply: gradient {i} has shape {g.shape} but its "
+                                     f"variable has shape {v.shape}")
+            v.grad = g
+        self.step(variables)
+
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Tensor]]) -> None:
+        """Keras' optimizer.apply_gradients(zip(grads, variables)): the same as apply."""
+        pairs = list(grads_and_vars)
+        if not all(isinstance(p, tuple | list) and len(p) == 2 for p in pairs):
+            raise TypeError(f"{type(self).__name__}.apply_gradients: expected (gradient, "
+                            f"variable) pairs, e.g. zip(grads, model.trainable_weights)")
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
     def zero_grad(self, params: Iterable[Tensor]) -> None:
         """Forget the gradients (set `p.grad = None`): backward() accumulates into them."""
         for p in params:

@@ -18,18 +18,43 @@ sum of its two gradients). One pattern is replayed as a single op, for speed and
 the same results: a Conv2D(activation='relu') whose output feeds only a tiling
 MaxPooling2D (tinydl/models/fusion.py).
 
-A model is itself a layer: it can be called on symbolic tensors inside a bigger model,
-and a layer that appears in two models (a feature extractor made from
-`model.get_layer(name).output`) shares its weights between them.
+A model is itself a layer: it can be called on symbolic tensors inside a bigger model
+(or put in a Sequential: `Sequential([model, Activation('softmax')])`), and a layer that
+appears in two models (a feature extractor made from `model.get_layer(name).output`, or
+the inner model itself) shares its weights between them.
+
+Subclassing (Keras 3's third way): create the layers in `__init__` (as attributes, or in
+lists and dicts; nested models too) and write the forward pass in `call`:
+
+    class MLP(tinydl.Model):
+        def __init__(self):
+            super().__init__()                       # first: it starts the layer tracking
+            self.hidden = [Dense(64, activation="relu"), Dense(64, activation="relu")]
+            self.out = Dense(10, activation="softmax")
+
+        def call(self, inputs, training=False):
+            x = inputs
+            for layer in self.hidden:
+                x = layer(x)
+            return self.out(x)
+
+`layers` lists the assigned layers in the order of assignment. The weights are created
+on the first batch (fit/predict/evaluate/a call) or by `model.build((None, 784))`, which
+runs `call` once on a zero sample; then compile/fit/evaluate/predict, summary (no
+'Connected to' column: the graph is Python code), save_weights/load_weights, get_weights
+and trainable_weights work as for any model. The loss is computed on the probabilities
+(no fused logits: tinydl cannot see which layer made the output). Override `train_step`
+/ `test_step` to train differently (tinydl/models/trainer.py).
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import numpy as np
 
 from .. import utils
-from ..autograd import Tensor
+from ..autograd import DEFAULT_DTYPE, Tensor, no_grad
 from ..layers.core import InputLayer
 from ..layers.layer import Layer, Shape, set_weight_values
 from ..layers.node import Node, SymbolicTensor, is_symbolic
@@ -56,23 +81,90 @@ class Model(Trainer, Layer):
     Build-time errors name the layer and the shapes: a layer called on a shape it cannot
     take, outputs that do not come from the inputs, an input no output uses, two layers
     with one name.
+
+    Model() without inputs and outputs in a subclass means subclassing (see the module
+    docstring): a subclass that forgot `super().__init__()`, or whose `call` returns
+    nothing, gets an error that says so.
     """
 
     def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
                  trainable: bool = True) -> None:
+        object.__setattr__(self, "_tracked", {})     # attribute name -> layer(s), in order
+        object.__setattr__(self, "_subclassed", inputs is None and outputs is None
+                           and type(self) is not Model and not type(self)._graph_built_later)
         Layer.__init__(self, name=name if name is not None else utils.unique_name(
             self._default_name()), trainable=trainable)
         self._init_trainer()
         self.rng: np.random.Generator | None = None
         self._output_logits: list[Tensor | None] = []
-        if type(self) is Model:
+        if self._subclassed:
+            self.dtype = DEFAULT_DTYPE
+            self._sub_input_shapes: list[Shape] = []
+            self._sub_output_shapes: list[Shape] = []
+            self._sub_output_struct: Any = "single"
+        elif inputs is not None or outputs is not None or type(self) is Model:
             if inputs is None or outputs is None:
-                raise TypeError("Model(inputs, outputs): give the symbolic inputs (from "
-                                "tinydl.Input) and the outputs computed from them; tinydl has "
-                                "no subclassing API")
+                raise TypeError(f"Model(inputs, outputs): give both the symbolic inputs (from "
+                                f"tinydl.Input) and the outputs computed from them; got "
+                                f"inputs={inputs!r}, outputs={outputs!r}. Or subclass Model: "
+                                f"create the layers in __init__ and write call(self, inputs, "
+                                f"training=False)")
             self._init_graph(inputs, outputs)
 
+    # -- subclassing: layers assigned as attributes are tracked -----------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_tracked" not in self.__dict__ and _holds_layers(value):
+            raise RuntimeError(f"{type(self).__name__}: set {name} before Model.__init__ ran: "
+                               f"it looks like you are subclassing Model and forgot to call "
+                               f"super().__init__() first in __init__")
+        object.__setattr__(self, name, value)
+        if self.__dict__.get("_subclassed") and name != "layers" and not name.startswith("__"):
+            if _holds_layers(value):
+                self._tracked[name] = value
+            else:
+                self._tracked.pop(name, None)
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for attributes that are missing
+        if "_tracked" not in self.__dict__ and not name.startswith("__"):
+            raise RuntimeError(f"{type(self).__name__}.{name}: the model was not initialised: "
+                               f"it looks like you are subclassing Model and forgot to call "
+                               f"super().__init__() at the start of __init__")
+        if name in ("_nodes", "inputs", "outputs") and self.__dict__.get("_subclassed"):
+            raise AttributeError(f"{self.name} is a subclassed model: it has no recorded graph "
+                                 f"({name}); plotting or reading inner outputs needs a "
+                                 f"functional Model(inputs, outputs)")
+        prop = getattr(type(self), name, None)
+        if isinstance(prop, property) and prop.fget is not None:
+            return prop.fget(self)        # re-raise the property's own (clearer) error
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The model's layers: for a graph, in topological order; for a subclassed model,
+        the layers (and nested models) assigned as attributes, directly or in lists, tuples
+        and dicts, in the order of assignment (each once)."""
+        if self.__dict__.get("_subclassed"):
+            found: dict[int, Layer] = {}
+            for value in self._tracked.values():
+                for layer in _layers_in(value):
+                    found.setdefault(id(layer), layer)
+            return list(found.values())
+        return self.__dict__.get("_layers", [])
+
+    @layers.setter
+    def layers(self, value: list[Layer]) -> None:
+        if self.__dict__.get("_subclassed"):
+            raise AttributeError(f"{self.name}: the layers of a subclassed model are the layers "
+                                 f"assigned as its attributes; `layers` cannot be set")
+        self.__dict__["_layers"] = value
+
+    #: Sequential builds its graph later; any other Model() without inputs is subclassed.
+    _graph_built_later = False
+
     def _default_name(self) -> str:
+        if self.__dict__.get("_subclassed"):          # Keras: the class name in snake case
+            return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(self).__name__).lower()
         return "functional"
 
     # -- the graph -------------------------------------------------------------------
@@ -137,10 +229,18 @@ class Model(Trainer, Layer):
 
     @property
     def input_names(self) -> list[str]:
+        if self._subclassed:
+            n = len(self._sub_input_shapes)
+            return ["input"] if n <= 1 else [f"input_{i + 1}" for i in range(n)]
         return [t.name for t in self.inputs]
 
     @property
     def output_names(self) -> list[str]:
+        if self._subclassed:
+            n = len(self._sub_output_shapes)
+            if isinstance(self._sub_output_struct, list):          # a dict's keys
+                return list(self._sub_output_struct)
+            return ["output"] if n <= 1 else [f"output_{k + 1}" for k in range(n)]
         return [t.name for t in self.outputs]
 
     @property
@@ -157,22 +257,83 @@ class Model(Trainer, Layer):
         return _restructure(self.outputs, self._output_struct, self.output_names)
 
     def _require_graph(self, what: str) -> None:
+        if self._subclassed:
+            raise AttributeError(f"{self.name} has no symbolic {what}: it is a subclassed model "
+                                 f"(its graph is the Python code of call); build a functional "
+                                 f"Model(inputs, outputs) to reach inner layers' outputs")
         if not self.built:
             raise AttributeError(f"{self.name} has no {what} yet: it is not built (give the "
                                  f"first layer an input_shape, start with tinydl.Input, or call "
                                  f"model.build((None, ...)))")
 
     def _input_shapes(self) -> list[Shape]:
+        if self._subclassed:
+            return list(self._sub_input_shapes)
         return [t.shape for t in self.inputs]
 
     def _output_shapes(self) -> list[Shape]:
+        if self._subclassed:
+            return list(self._sub_output_shapes)
         return [t.shape for t in self.outputs]
 
-    def _output_layer(self, k: int) -> Layer:
+    def _output_layer(self, k: int) -> Any:
+        if self._subclassed:
+            return None          # the output's activation is unknown: no fused loss
         return self.outputs[k].node.layer
 
     def _build_for(self, input_shape: tuple) -> None:
-        """A functional model is built at creation; only Sequential builds from data."""
+        """A functional model is built at creation; only Sequential builds from data.
+        A subclassed model builds by running `call` once on a batch of one zero sample of
+        `input_shape` (inference mode, no gradient): every layer creates its weights, in
+        the order `call` uses them, and the output shapes are recorded."""
+        if not self._subclassed or self.built:
+            return
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        shapes = [tuple(shape) for shape in shapes]
+        for shape in shapes:
+            if len(shape) < 2 or any(d is None for d in shape[1:]):
+                raise ValueError(f"{self.name}.build: input_shape must include the batch axis "
+                                 f"and known sizes, e.g. (None, 784); got {input_shape}")
+        if type(self).build is not Model.build:        # the subclass' own build runs first
+            type(self).build(self, shapes[0] if len(shapes) == 1 else shapes)
+        zeros = [Tensor(np.zeros((1, *shape[1:]), self.dtype)) for shape in shapes]
+        with no_grad():
+            out = self._run_call(zeros[0] if len(zeros) == 1 else zeros, False)
+        struct, outs = _output_leaves(out, self.name)
+        self._sub_input_shapes = [(None, *shape[1:]) for shape in shapes]
+        self._sub_output_shapes = [(None, *o.shape[1:]) for o in outs]
+        self._sub_output_struct = struct
+        self.input_shape = (self._sub_input_shapes[0] if len(shapes) == 1
+                            else self._sub_input_shapes)
+        self.output_shape = (self._sub_output_shapes[0] if len(outs) == 1
+                             else self._sub_output_shapes)
+        self.built = True
+        pending = self.__dict__.get("_pending_compile")
+        if pending is not None:           # compiled before the outputs were known
+            self._pending_compile = None
+            Trainer.compile(self, *pending)
+
+    def build(self, input_shape: Any = None) -> None:
+        """Subclassed models: create the weights for inputs of `input_shape` (batch axis
+        included, e.g. model.build((None, 784))) by running `call` once; otherwise the
+        first batch builds the model. A graph model is built at creation."""
+        if self._subclassed and not self.built:
+            if input_shape is None:
+                raise ValueError(f"{self.name}.build: give the input shape with the batch "
+                                 f"axis, e.g. model.build((None, 784))")
+            self._build_for(input_shape if isinstance(input_shape, list) else tuple(input_shape))
+
+    def _can_build_from_data(self) -> bool:
+        """A subclassed model with a call of its own (a GAN with only a train_step has none)."""
+        return self._subclassed and type(self).call is not Model.call
+
+    def _run_call(self, x: Any, training: bool) -> Any:
+        """The subclass' call, with a clear error when it returns nothing."""
+        out = self.call(x, training=training)
+        if out is None:
+            raise TypeError(f"{type(self).__name__}.call returned None; it must return the "
+                            f"output Tensor(s): end it with `return outputs`")
+        return out
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """The layer called `name` (or at position `index` of `layers`)."""
@@ -195,6 +356,11 @@ class Model(Trainer, Layer):
         When a layer refuses the batch because of the inputs' image size (a U-Net's
         pooled and upsampled sizes that no longer match its skips, say), the error says
         which sizes the network takes (`input_size_hint`)."""
+        if self._subclassed:
+            out = self._run_call(xs[0] if len(xs) == 1 else xs, training)
+            struct, outs = _output_leaves(out, self.name)
+            self._output_logits = [None] * len(outs)
+            return outs
         try:
             return self._replay(xs, training)
         except InputSizeError:
@@ -235,6 +401,10 @@ class Model(Trainer, Layer):
 
     def call(self, x: Any, training: bool = False) -> Any:
         """Run the graph on Tensors (one, a list, or a dict, as the inputs were given)."""
+        if self._subclassed:
+            raise NotImplementedError(f"{type(self).__name__}: a subclassed Model must define "
+                                      f"call(self, inputs, training=False), the forward pass "
+                                      f"(or override train_step and never call the model)")
         xs = _leaves(x, self._input_struct, self.input_names)
         return _restructure(self._forward(xs, training), self._output_struct, self.output_names)
 
@@ -246,6 +416,8 @@ class Model(Trainer, Layer):
             x = _leaves(x, self._input_struct, self.input_names)   # in the inputs' order
         if is_symbolic(x):
             return Layer.__call__(self, x)
+        if self._subclassed:
+            return self._call_subclassed(x, training)
         leaves = _leaves(x, self._input_struct if self.built else "single",
                          self.input_names if self.built else ["x"])
         if not all(isinstance(t, Tensor) for t in leaves):
@@ -257,7 +429,26 @@ class Model(Trainer, Layer):
         return _restructure(self._forward(leaves, training), self._output_struct,
                             self.output_names)
 
+    def _call_subclassed(self, x: Any, training: bool) -> Any:
+        """A subclassed model on data: arrays become Tensors of the model's dtype (after
+        the checks of `predict`), the model is built on the first batch, then `call`."""
+        several = isinstance(x, list | tuple)
+        leaves = list(x) if several else [x]
+        if not all(isinstance(t, Tensor) for t in leaves):
+            if self.built and len(leaves) == len(self._sub_input_shapes):
+                arrays = self._check_x(leaves if several else leaves[0], "call")
+            else:
+                arrays = [np.asarray(t.data if isinstance(t, Tensor) else t) for t in leaves]
+            leaves = [t if isinstance(t, Tensor) else Tensor(np.asarray(a).astype(
+                self.dtype, copy=False)) for t, a in zip(leaves, arrays)]
+        if not self.built:
+            self._build_for([(None, *t.shape[1:]) for t in leaves] if several
+                            else (None, *leaves[0].shape[1:]))
+        return self._run_call(leaves if several else leaves[0], training)
+
     def compute_output_shape(self, input_shape: Any) -> Any:
+        if self._subclassed and not self.built:
+            self._build_for(input_shape)
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         for shape, expected in zip(shapes, self._input_shapes()):
             if len(shape) != len(expected) or any(
@@ -345,6 +536,35 @@ class Model(Trainer, Layer):
 
 
 # -- structures of inputs and outputs: one, a list, or a dict --------------------------------
+
+def _holds_layers(value: Any) -> bool:
+    """A layer, or a list, tuple or dict with a layer in it (at any depth)."""
+    return bool(_layers_in(value))
+
+
+def _layers_in(value: Any) -> list[Layer]:
+    if isinstance(value, Layer):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        return [layer for item in value for layer in _layers_in(item)]
+    return []
+
+
+def _output_leaves(out: Any, model: str) -> tuple[Any, list[Tensor]]:
+    """(structure, flat list) of what a subclassed model's call returned: 'single', a
+    list, or a dict's keys (as a list of names)."""
+    if isinstance(out, dict):
+        struct, items = list(out), list(out.values())
+    elif isinstance(out, list | tuple):
+        struct, items = "list", list(out)
+    else:
+        struct, items = "single", [out]
+    if not items or not all(isinstance(t, Tensor) for t in items):
+        raise TypeError(f"{model}.call must return a Tensor, or a list or dict of Tensors "
+                        f"(computed with tinydl layers and ops); got {out!r}")
+    return struct, items
 
 def _flatten(value: Any, arg: str, model: str) -> tuple[Any, list[SymbolicTensor]]:
     """(structure, flat list): structure is 'single', 'list' or the dict's keys."""

@@ -37,6 +37,8 @@ class Sequential(Model):
     `layers` lists the stacked layers (no InputLayer, as in Keras 3).
     """
 
+    _graph_built_later = True
+
     def __init__(self, layers: Sequence[Any] | None = None, name: str | None = None,
                  seed: int | None = None, dtype: Any = "float32",
                  trainable: bool = True) -> None:

@@ -26,7 +26,8 @@ def print_summary(model: Any, print_fn: Callable[[str], Any] = print) -> None:
         raise ValueError(f"{model.name}.summary: the model is not built yet: give the first "
                          f"layer an input_shape, call model.build((None, ...)), or call the "
                          f"model on data first")
-    graph = type(model).__name__ != "Sequential"
+    # no 'Connected to' column for a chain, nor for a subclassed model (no graph recorded)
+    graph = type(model).__name__ != "Sequential" and not getattr(model, "_subclassed", False)
     header: tuple[str, ...] = ("Layer (type)", "Output Shape", "Param #")
     if graph:
         header += ("Connected to",)

@@ -18,6 +18,26 @@ list, or a dict keyed by the output layers' names; the loss trained is
 Σ_k loss_weight_k · loss_k (+ the weight penalties), and each output's loss is reported
 as '<output name>_loss'.
 
+Custom training (Keras 3): a subclass overrides `train_step(self, data)` (and
+`test_step`); fit calls it once per batch with data = x, (x, y) or (x, y, sample_weight)
+(NumPy arrays) and shows/records the dict it returns. tinydl has no GradientTape: the
+autograd records the forward pass, `loss.backward()` fills each weight's `.grad`:
+
+    def train_step(self, data):
+        x, y = data
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x, y, y_pred)           # the compiled loss
+        self.zero_grad(); loss.backward()
+        self.optimizer.apply([w.grad for w in self.trainable_weights], self.trainable_weights)
+        for metric in self.metrics:                      # Mean('loss') first, then compiled
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+Without an override, fit runs its built-in step (the loop above: the same numbers).
+
 Fused loss: when an output layer's activation is softmax and its loss is categorical (or
 sparse categorical) cross-entropy, or sigmoid with binary cross-entropy, the loss is
 computed from that layer's pre-activation with `from_logits=True`, as tf.keras does
@@ -76,12 +96,32 @@ class Trainer:
     def _init_trainer(self) -> None:
         self.optimizer: optimizers.Optimizer | None = None
         self.loss: Any = None                 # the loss function (a list for several outputs)
-        self.metrics: dict[str, Any] = {}     # report key -> metric function or object
+        self._metrics_by_key: dict[str, Any] = {}   # report key -> metric function or object
+        self._loss_tracker = metrics_module.Mean(name="loss")  # for train_step / test_step
+        self._compiled_trackers: list[_CompiledMetric] = []
         self.stop_training = False
         self.history: History | None = None
         self._output_losses: list[Callable[..., Tensor]] = []
         self._loss_weights: list[float] = []
         self._output_metrics: list[list[tuple[str, Any]]] = []
+
+    @property
+    def metrics(self) -> Any:
+        """tinydl's Model and Sequential: {report key: metric function or object}, as
+        compiled. A subclass of Model (Keras 3): the list of metric objects that a custom
+        train_step updates, the loss tracker `Mean(name='loss')` first, then one object per
+        compiled metric (update_state(y, y_pred)); fit and evaluate reset them at the
+        start of each epoch / pass. A subclass may override this property to list its own
+        trackers, as in Keras."""
+        if type(self).__module__.startswith("tinydl."):
+            return self._metrics_by_key
+        if self.optimizer is None:
+            return []
+        return [self._loss_tracker, *self._compiled_trackers]
+
+    def _custom_step(self, which: str) -> bool:
+        """True when the model's class overrides train_step (or test_step)."""
+        return getattr(type(self), which) is not getattr(Trainer, which)
 
     # -- compile ---------------------------------------------------------------------
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
@@ -94,6 +134,23 @@ class Trainer:
         metrics: a list (or one name) applied to every output, or a dict by output name.
         The report key is the name given, or the function's __name__ (prefixed with the
         output's name when the model has several outputs)."""
+        self._compiled_trackers = []
+        # A subclassed model learns its outputs when it is built: compile again then.
+        self._pending_compile = None
+        if getattr(self, "_subclassed", False) and not self.built and loss is not None:
+            self._pending_compile = (optimizers.get(optimizer), loss, metrics, loss_weights)
+            if isinstance(loss, dict | list | tuple) or isinstance(loss_weights, dict | list
+                                                                   | tuple):
+                self.optimizer = self._pending_compile[0]
+                self.loss, self._output_losses, self._loss_weights = loss, [], []
+                self._output_metrics, self._metrics_by_key = [], {}
+                return              # checked against the outputs when the model is built
+        if loss is None and self._custom_step("train_step"):
+            # a custom train_step (a GAN, say) may compute its own losses
+            self.optimizer = optimizers.get(optimizer)
+            self.loss, self._output_losses, self._loss_weights = None, [], []
+            self._output_metrics, self._metrics_by_key = [], {}
+            return
         if loss is None:
             raise ValueError(f"{self.name}.compile: give a loss, e.g. loss="
                              f"'categorical_crossentropy'")
@@ -120,7 +177,7 @@ class Trainer:
             per_output = self._per_output("metrics", metrics, names, allow_none=True)
         else:
             per_output = [metrics] * len(names)
-        self._output_metrics, self.metrics = [], {}
+        self._output_metrics, self._metrics_by_key = [], {}
         for k, group in enumerate(per_output):
             if isinstance(group, str) or callable(group) or _is_stateful(group):
                 group = [group]
@@ -130,7 +187,8 @@ class Trainer:
                                                      names[k] if len(names) > 1 else None))
             resolved = list(dict(resolved).items())      # one entry per key
             self._output_metrics.append(resolved)
-            self.metrics.update(resolved)
+            self._metrics_by_key.update(resolved)
+            self._compiled_trackers += [_CompiledMetric(key, metric, k) for key, metric in resolved]
 
     def _per_output(self, arg: str, value: Any, names: list[str], allow_none: bool) -> list[Any]:
         """`value` for each output: one value for all, a list in order, or a dict by name."""
@@ -178,6 +236,10 @@ class Trainer:
         return (f"{output}_{key}" if output else key), fn
 
     def _require_compiled(self, what: str) -> None:
+        if getattr(self, "_pending_compile", None) is not None and not self._output_losses:
+            raise RuntimeError(f"{self.name}.{what}: the model's outputs are not known yet, so "
+                               f"its per-output losses cannot be matched; build it first: "
+                               f"model.build((None, ...)) or call it on a batch")
         if self.optimizer is None or not self._output_losses:
             raise RuntimeError(f"{self.name}.{what}: the model must be compiled first: "
                                f"model.compile(optimizer='adam', loss='categorical_crossentropy',"
@@ -305,6 +367,171 @@ class Trainer:
     @staticmethod
     def _metric_results(trackers: list[list[tuple[str, Any]]]) -> dict[str, float]:
         return {key: float(tracker.result()) for row in trackers for key, tracker in row}
+
+    # -- Keras 3's overridable steps ------------------------------------------------------
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
+                     sample_weight: Any = None, training: bool = True) -> Tensor:
+        """The compiled loss of one batch as a 0-d Tensor, to call `backward()` on:
+
+            loss = Σ_k loss_weight_k · loss_k(y_k, y_pred_k; sample_weight) + Σ model.losses
+
+        y: labels (one array, or a list/dict per output); y_pred: the Tensor(s) from
+        `self(x, training=True)` (a graph model's softmax/sigmoid output is fused with its
+        cross-entropy from the logits, as in fit). x is only used in error messages."""
+        if not self._output_losses:
+            raise RuntimeError(f"{self.name}.compute_loss: no loss was compiled; call "
+                               f"model.compile(optimizer=..., loss=...) first")
+        outs = list(y_pred.values()) if isinstance(y_pred, dict) else (
+            list(y_pred) if isinstance(y_pred, list | tuple) else [y_pred])
+        if not all(isinstance(o, Tensor) for o in outs):
+            raise TypeError(f"{self.name}.compute_loss: y_pred must be the Tensor(s) returned "
+                            f"by self(x, training=True), got {type(y_pred).__name__}")
+        if y is None:
+            raise ValueError(f"{self.name}.compute_loss: y is None; the compiled loss needs "
+                             f"labels (fit(x, y))")
+        ys = [np.asarray(p.data if isinstance(p, Tensor) else p)
+              for p in self._parts(y, self.output_names, "y", "compute_loss")]
+        if len(ys) != len(outs):
+            raise ValueError(f"{self.name}.compute_loss: {len(ys)} label arrays for "
+                             f"{len(outs)} outputs")
+        ys = [self._check_target(a, k, "y", "compute_loss") for k, a in enumerate(ys)]
+        if sample_weight is None:
+            ws: list[np.ndarray | None] = [None] * len(ys)
+        else:
+            ws = self._check_weights(sample_weight, None, ys, "compute_loss")
+        xs = [] if x is None else [np.asarray(getattr(x, "data", x))] if not isinstance(
+            x, list | tuple | dict) else []
+        loss, _ = self._batch_loss(ys, outs, xs, ws, "in compute_loss", training)
+        if loss is None:                          # not training and a non-finite output
+            return Tensor(np.array(math.nan))
+        penalty = self._penalty()
+        return loss if penalty is None else loss + penalty
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any,
+                        sample_weight: Any = None) -> dict[str, float]:
+        """Update the compiled metrics with (y, y_pred) and return every metric's result
+        (the loss tracker's included): `get_metrics_result()`."""
+        for tracker in self._compiled_trackers:
+            tracker.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> dict[str, float]:
+        """{metric name: float(result())} over the loss tracker and the compiled metrics."""
+        trackers = [self._loss_tracker, *self._compiled_trackers]
+        return {t.name: float(t.result()) for t in trackers}
+
+    def zero_grad(self) -> None:
+        """Forget every trainable weight's gradient (backward() accumulates into them)."""
+        for w in self.trainable_weights:
+            w.grad = None
+
+    def train_step(self, data: Any) -> dict[str, float]:
+        """One optimisation step on one batch, as Keras 3 writes it (override it to train
+        differently: a GAN, say). `data` is x, (x, y) or (x, y, sample_weight), NumPy
+        arrays of one batch. tinydl has no GradientTape: `loss.backward()` fills `w.grad`.
+
+            x, y, sample_weight = unpack_x_y_sample_weight(data)
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+            self.zero_grad(); loss.backward()
+            self.optimizer.apply([w.grad for w in self.trainable_weights],
+                                 self.trainable_weights)
+            self._loss_tracker.update_state(loss, sample_weight=len(x))
+            return self.compute_metrics(x, y, y_pred, sample_weight)
+
+        The returned {name: value} is what fit shows and records in History (running
+        means over the epoch: fit resets the metrics at each epoch's start). When this
+        method is not overridden, fit runs the same step inline (the same numbers)."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        weights = self.trainable_weights
+        self.zero_grad()
+        loss.backward()
+        self.optimizer.apply([w.grad for w in weights], weights)
+        self._loss_tracker.update_state(float(loss.data), sample_weight=_batch_len(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data: Any) -> dict[str, float]:
+        """One evaluation batch (inference mode), as Keras 3: the loss tracker and the
+        compiled metrics updated, their results returned. Override it with train_step."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._loss_tracker.update_state(float(loss.data), sample_weight=_batch_len(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _reset_step_metrics(self) -> None:
+        trackers = self.metrics
+        if isinstance(trackers, dict):
+            trackers = [self._loss_tracker, *self._compiled_trackers]
+        for tracker in trackers:
+            tracker.reset_state()
+
+    def _custom_data(self, x: Any, y: Any, sample_weight: Any, batch_size: Any,
+                     what: str) -> tuple[list[np.ndarray], np.ndarray | None, Any]:
+        """(xs, y, sample_weight) for a custom train_step/test_step: floats x (one array
+        or a list), optional y and sample_weight with one row per sample."""
+        if self.optimizer is None:
+            raise RuntimeError(f"{self.name}.{what}: the model must be compiled first: "
+                               f"model.compile(optimizer='adam', ...)")
+        _check_count(what, "batch_size", batch_size, 1)
+        if x is None:
+            raise ValueError(f"{self.name}.{what}: x is None; give the training data")
+        xs = [np.asarray(a) for a in (x if isinstance(x, list | tuple) else [x])]
+        for i, a in enumerate(xs):
+            if not np.issubdtype(a.dtype, np.floating) or a.ndim == 0:
+                raise TypeError(f"{self.name}.{what}: x{'' if len(xs) == 1 else f'[{i}]'} must "
+                                f"be a float array (N, ...), got dtype {a.dtype}, shape "
+                                f"{a.shape} (scale pixels: x / 255.0)")
+        n = len(xs[0])
+        if n == 0 or any(len(a) != n for a in xs):
+            raise ValueError(f"{self.name}.{what}: x must hold the same number (> 0) of "
+                             f"samples in every array; got {[len(a) for a in xs]}")
+        for arg, value in (("y", y), ("sample_weight", sample_weight)):
+            if value is not None and (np.ndim(value) == 0 or len(value) != n):
+                raise ValueError(f"{self.name}.{what}: x has {n} samples but {arg} has shape "
+                                 f"{np.shape(value)}; expected one row per sample")
+        build = getattr(self, "_can_build_from_data", None)
+        if not self.built and build is not None and build():
+            # as Keras, build before the first step (and before fit draws its order)
+            self._build_for([(None, *a.shape[1:]) for a in xs] if len(xs) > 1
+                            else (None, *xs[0].shape[1:]))
+        return xs, (None if y is None else np.asarray(y)), (
+            None if sample_weight is None else np.asarray(sample_weight))
+
+    def _run_step(self, which: str, xs: list[np.ndarray], y: np.ndarray | None,
+                  sw: np.ndarray | None, index: Any) -> dict[str, float]:
+        """Call self.train_step / test_step on one batch; its dict, values as floats."""
+        x = [a[index] for a in xs] if len(xs) > 1 else xs[0][index]
+        if y is None and sw is None:
+            data: Any = x
+        elif sw is None:
+            data = (x, y[index])
+        else:
+            data = (x, None if y is None else y[index], sw[index])
+        logs = getattr(self, which)(data)
+        if not isinstance(logs, dict):
+            raise TypeError(f"{type(self).__name__}.{which} returned {type(logs).__name__}; it "
+                            f"must return a dict {{name: value}}, e.g. "
+                            f"{{m.name: m.result() for m in self.metrics}}")
+        return {key: float(v.data if isinstance(v, Tensor) else v) for key, v in logs.items()}
+
+    def _evaluate_custom(self, xs: list[np.ndarray], y: Any, sw: Any,
+                         batch_size: int, bar: Progbar | None = None) -> dict[str, float]:
+        """evaluate with an overridden test_step: the metrics reset, then test_step per
+        batch; the last returned dict is the result."""
+        self._reset_step_metrics()
+        n = len(xs[0])
+        steps = math.ceil(n / batch_size)
+        logs: dict[str, float] = {}
+        with no_grad():
+            for step in range(steps):
+                logs = self._run_step("test_step", xs, y, sw,
+                                      slice(step * batch_size, (step + 1) * batch_size))
+                if bar is not None:
+                    bar.update(step + 1, logs, finalize=step == steps - 1)
+        return logs
 
     # -- data ------------------------------------------------------------------------
     def _parts(self, value: Any, names: list[str], arg: str, what: str) -> list[Any]:
@@ -449,6 +676,8 @@ class Trainer:
     def _labelled_data(self, x: Any, y: Any, sample_weight: Any, class_weight: Any,
                        batch_size: Any, what: str) -> tuple[list[np.ndarray], ...]:
         """(xs, ys, weights) for fit or evaluate, every check done before any work."""
+        if getattr(self, "_pending_compile", None) is not None and x is not None:
+            self._check_x(x, what)        # builds a subclassed model: compile completes
         self._require_compiled(what)
         _check_count(what, "batch_size", batch_size, 1)
         xs = self._check_x(x, what)
@@ -489,7 +718,17 @@ class Trainer:
         """
         batch_size = 32 if batch_size is None else batch_size
         _check_count("fit", "epochs", epochs, 0)
-        xs, ys, ws = self._labelled_data(x, y, sample_weight, class_weight, batch_size, "fit")
+        custom = self._custom_step("train_step")       # a subclass's own train_step
+        if custom:
+            if class_weight is not None or validation_split:
+                raise ValueError(f"{self.name}.fit: class_weight and validation_split are not "
+                                 f"supported with a custom train_step; weigh the samples "
+                                 f"inside train_step, and pass validation_data=(x_val, y_val)")
+            xs, y_all, w_all = self._custom_data(x, y, sample_weight, batch_size, "fit")
+            ys, ws = [], []
+        else:
+            xs, ys, ws = self._labelled_data(x, y, sample_weight, class_weight, batch_size,
+                                             "fit")
         if not (isinstance(validation_split, int | float) and 0 <= validation_split < 1):
             raise ValueError(f"{self.name}.fit: validation_split must be a number in [0, 1), "
                              f"got {validation_split!r}")
@@ -505,7 +744,14 @@ class Trainer:
                           [None if w is None else w[split_at:] for w in ws])
             xs, ys = [a[:split_at] for a in xs], [a[:split_at] for a in ys]
             ws = [None if w is None else w[:split_at] for w in ws]
-        if validation_data is not None:
+        val_custom = self._custom_step("test_step")
+        if validation_data is not None and val_custom:
+            if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
+                raise ValueError(f"{self.name}.fit: validation_data must be (x_val, y_val) or "
+                                 f"(x_val, y_val, sample_weight_val)")
+            validation = self._custom_data(*validation_data, *([None] * (3 - len(
+                validation_data))), batch_size, "fit (validation_data)")
+        elif validation_data is not None:
             validation = self._validation_arrays(validation_data, class_weight)
         n, steps = len(xs[0]), math.ceil(len(xs[0]) / batch_size)
         history = History()
@@ -525,6 +771,8 @@ class Trainer:
             for cb in callback_list:
                 cb.on_epoch_begin(epoch)
             order = rng.permutation(n) if shuffle else np.arange(n)
+            if custom:
+                self._reset_step_metrics()
             trackers = self._trackers()
             totals: dict[str, float] = {}
             seen = 0
@@ -532,6 +780,13 @@ class Trainer:
                 for cb in callback_list:
                     cb.on_train_batch_begin(step)
                 index = order[step * batch_size:(step + 1) * batch_size]
+                if custom:
+                    logs = self._run_step("train_step", xs, y_all, w_all, index)
+                    for cb in callback_list:
+                        cb.on_train_batch_end(step, logs)
+                    if self.stop_training:
+                        break
+                    continue
                 x_batch = [a[index].astype(self.dtype, copy=False) for a in xs]
                 y_batch = [a[index] for a in ys]
                 w_batch = [None if w is None else w[index] for w in ws]
@@ -556,7 +811,8 @@ class Trainer:
                 if self.stop_training:
                     break
             if validation is not None:
-                val = self._evaluate_arrays(*validation, batch_size)
+                val = (self._evaluate_custom(*validation, batch_size) if val_custom
+                       else self._evaluate_arrays(*validation, batch_size))
                 logs = {**logs, **{f"val_{key}": value for key, value in val.items()}}
             for cb in callback_list:
                 cb.on_epoch_end(epoch, logs)
@@ -621,13 +877,21 @@ class Trainer:
         bare loss when there is nothing else to report; a dict with return_dict=True.
         sample_weight and class_weight as in `fit`."""
         batch_size = 32 if batch_size is None else batch_size
-        xs, ys, ws = self._labelled_data(x, y, sample_weight, class_weight, batch_size,
-                                         "evaluate")
-        bar = Progbar(math.ceil(len(xs[0]) / batch_size), verbose) if verbose else None
-        values = self._evaluate_arrays(xs, ys, ws, batch_size, bar)
+        if self._custom_step("test_step"):            # a subclass's own test_step
+            if class_weight is not None:
+                raise ValueError(f"{self.name}.evaluate: class_weight is not supported with a "
+                                 f"custom test_step")
+            xs, y_c, w_c = self._custom_data(x, y, sample_weight, batch_size, "evaluate")
+            bar = Progbar(math.ceil(len(xs[0]) / batch_size), verbose) if verbose else None
+            values = self._evaluate_custom(xs, y_c, w_c, batch_size, bar)
+        else:
+            xs, ys, ws = self._labelled_data(x, y, sample_weight, class_weight, batch_size,
+                                             "evaluate")
+            bar = Progbar(math.ceil(len(xs[0]) / batch_size), verbose) if verbose else None
+            values = self._evaluate_arrays(xs, ys, ws, batch_size, bar)
         if return_dict:
             return values
-        return values["loss"] if len(values) == 1 else list(values.values())
+        return next(iter(values.values())) if len(values) == 1 else list(values.values())
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0) -> Any:
         """The model's outputs (N, ...) as NumPy arrays (a list for several outputs),
@@ -652,6 +916,59 @@ class Trainer:
                   np.zeros((0, *(d or 0 for d in shape[1:])), self.dtype)
                   for parts, shape in zip(outputs, self._output_shapes())]
         return arrays[0] if len(arrays) == 1 else arrays
+
+
+def unpack_x_y_sample_weight(data: Any) -> tuple[Any, Any, Any]:
+    """(x, y, sample_weight) from a batch given to train_step: x, (x,), (x, y) or
+    (x, y, sample_weight); the missing parts are None (keras.utils.unpack_x_y_sample_weight)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data[0], data[1], data[2]
+    raise ValueError(f"unpack_x_y_sample_weight: data must be x, (x,), (x, y) or "
+                     f"(x, y, sample_weight); got a tuple of {len(data)}")
+
+
+def _batch_len(x: Any) -> int:
+    first = x[0] if isinstance(x, list | tuple) else (
+        next(iter(x.values())) if isinstance(x, dict) else x)
+    return len(first)
+
+
+class _CompiledMetric:
+    """One compiled metric as Keras 3's `model.metrics` lists it: update_state(y, y_pred,
+    sample_weight=None) takes Tensors or arrays (for several outputs, the lists/dicts of
+    them; this metric reads output k), result(), reset_state()."""
+
+    def __init__(self, name: str, metric: Any, output: int) -> None:
+        self.name, self.output = name, output
+        self.tracker = (metric if _is_stateful(metric)
+                        else metrics_module.MeanMetricWrapper(metric, name))
+        self.tracker.reset_state()
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        def pick(v: Any) -> Any:
+            if isinstance(v, dict):
+                v = list(v.values())
+            if isinstance(v, list | tuple):
+                v = v[self.output]
+            return np.asarray(v.data if isinstance(v, Tensor) else v)
+        self.tracker.update_state(pick(y_true), pick(y_pred))
+
+    def result(self) -> float:
+        return float(self.tracker.result())
+
+    def reset_state(self) -> None:
+        self.tracker.reset_state()
+
+    def __repr__(self) -> str:
+        return f"<compiled metric {self.name!r}>"
 
 
 def _final_activation(layer: Any) -> Any:
