@@ -99,6 +99,57 @@ print("predictions:", predictions.shape)
 """
 
 
+BEGINNER_TUTORIAL = """
+import numpy as np
+import keras
+from keras import layers
+
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+x_train, y_train, x_test, y_test = x_train[:3000], y_train[:3000], x_test[:500], y_test[:500]
+x_train, x_test = x_train / 255.0, x_test / 255.0
+
+keras.utils.set_random_seed(2)
+model = keras.Sequential([
+    keras.Input(shape=(28, 28)),
+    layers.Flatten(),
+    layers.Dense(128, activation="relu"),
+    layers.Dropout(0.2),
+    layers.Dense(10),
+])
+loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+predictions = model(x_train[:1]).numpy()
+print("untrained loss:", loss_fn(y_train[:1], predictions).numpy())
+model.compile(optimizer="adam", loss=loss_fn,
+              metrics=[keras.metrics.SparseCategoricalAccuracy()])
+model.fit(x_train, y_train, epochs=3, verbose=0)
+test_loss, test_acc = model.evaluate(x_test, y_test, verbose=0)
+print("Test accuracy:", test_acc)
+
+probability_model = keras.Sequential([model, layers.Softmax()])
+probabilities = probability_model.predict(x_test[:5], verbose=0)
+print("row sums:", np.round(probabilities.sum(axis=1), 5).tolist())
+
+
+class MyModel(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.flatten = layers.Flatten()
+        self.d1 = layers.Dense(64, activation="relu")
+        self.d2 = layers.Dense(10)
+
+    def call(self, x, training=False):
+        return self.d2(self.d1(self.flatten(x)))
+
+
+mine = MyModel()
+mine.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+             metrics=[keras.metrics.SparseCategoricalAccuracy(name="acc")])
+history = mine.fit(x_train, y_train, epochs=3, batch_size=32, verbose=0)
+print("subclassed keys:", sorted(history.history))
+print("subclassed accuracy:", mine.evaluate(x_test, y_test, verbose=0)[1])
+"""
+
 def as_tinydl(program: str) -> str:
     """Change only the import lines: keras → tinydl."""
     program = re.sub(r"^import keras$", "import tinydl as keras", program, flags=re.M)
@@ -128,3 +179,17 @@ def test_a_residual_unet_runs_with_its_imports_changed(capsys):
     last = float(re.search(r"last epoch loss: ([\d.]+)", out).group(1))
     assert np.isfinite(last) and last < 0.8 * first
     assert "predictions: (24, 16, 16, 3)" in out
+
+
+def test_a_beginner_tutorial_with_loss_objects_a_softmax_wrapper_and_a_subclassed_model(capsys):
+    """The shape of Keras' beginner tutorials: a loss object from logits, a metric object,
+    a model wrapped with a Softmax layer, and a subclassed model."""
+    need_mnist()
+    out = run(BEGINNER_TUTORIAL, capsys)
+    untrained = float(re.search(r"untrained loss: ([\d.]+)", out).group(1))
+    assert 0.5 < untrained < 6                   # about -log(1/10) = 2.3 for small logits
+    assert float(re.search(r"Test accuracy: ([\d.]+)", out).group(1)) > 0.8
+    sums = eval(re.search(r"row sums: (\[.*\])", out).group(1))
+    assert len(sums) == 5 and all(abs(v - 1) < 1e-4 for v in sums)
+    assert "subclassed keys: ['acc', 'loss']" in out
+    assert float(re.search(r"subclassed accuracy: ([\d.]+)", out).group(1)) > 0.8
