@@ -26,7 +26,7 @@ keep_freed_memory()
 
 from . import (activations, adversarial, backend, callbacks, datasets, explain, functional, gan,
                initializers, io, layers, losses, metrics, models, normalization, optimizers,
-               preprocessing, regions, regularizers, utils, visualize, viz)
+               preprocessing, regions, regularizers, saving, utils, visualize, viz)
 from .autograd import Function, Tensor, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .layers import Input
@@ -40,4 +40,4 @@ __all__ = ["Sequential", "Model", "Input", "backend", "io", "set_num_threads", "
            "is_grad_enabled", "gradcheck", "GradcheckError", "GradcheckReport", "functional",
            "activations", "losses", "optimizers", "initializers", "layers", "models", "metrics",
            "utils", "callbacks", "datasets", "regularizers", "preprocessing", "normalization",
-           "gan", "visualize"]
+           "gan", "visualize", "saving"]

@@ -76,7 +76,8 @@ class Model(Trainer, Layer):
     (every layer once, in topological order, InputLayers included), `input_shape`,
     `output_shape`, `weights`, `trainable_weights`, `non_trainable_weights`, `losses`
     (weight penalties), `get_layer(name)`; and `compile`, `fit`, `evaluate`, `predict`,
-    `summary`, `save_weights`, `load_weights`, `get_weights`, `set_weights`.
+    `summary`, `save_weights`, `load_weights`, `get_weights`, `set_weights`,
+    `save` (the whole model, see tinydl/saving.py), `get_config`, `from_config`.
 
     Build-time errors name the layer and the shapes: a layer called on a shape it cannot
     take, outputs that do not come from the inputs, an input no output uses, two layers
@@ -530,9 +531,32 @@ class Model(Trainer, Layer):
         summary.print_summary(self, print_fn)
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "dtype": self.dtype.name,
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                           for layer in self.layers]}
+        """The architecture as a JSON-able dict (tinydl/saving.py): a Sequential's layer
+        configs in order ({"class_name", "config"} each); a functional model's layer
+        configs and its graph (which node's output feeds which layer). A subclassed model
+        must define its own get_config (its constructor arguments)."""
+        from .. import saving as model_saving
+        if self._subclassed:
+            raise NotImplementedError(
+                f"{type(self).__name__}.get_config: a subclassed model must define "
+                f"get_config() returning its constructor arguments (e.g. "
+                f"{{'units': self.units}}) to be saved with model.save or cloned")
+        return model_saving.model_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+                    ) -> Model:
+        """A new model (fresh weights) from `get_config()`'s dict; classes of your own
+        (layers, models) go in custom_objects={'MyLayer': MyLayer}."""
+        from .. import saving as model_saving
+        return model_saving.model_from_config(config, custom_objects, cls)
+
+    def save(self, filepath: Any, overwrite: bool = True) -> None:
+        """Save the whole model to one ".keras" file: the architecture (JSON), the weights,
+        and the compiled optimizer's config and state; `tinydl.models.load_model(filepath)`
+        gives it back (tinydl/saving.py). Not Keras' file format: tinydl's own."""
+        from .. import saving as model_saving
+        model_saving.save_model(self, filepath, overwrite)
 
 
 # -- structures of inputs and outputs: one, a list, or a dict --------------------------------
