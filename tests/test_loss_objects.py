@@ -424,3 +424,28 @@ def test_the_numbers_of_keras_documentation_examples():
     assert losses.Huber()(y, p).item() == pytest.approx(0.155, abs=1e-3)
     assert losses.Huber()(y, p, sample_weight=[1, 0]).item() == pytest.approx(0.09, abs=1e-3)
     assert losses.Huber(reduction="sum")(y, p).item() == pytest.approx(0.31, abs=1e-3)
+
+
+def test_against_keras_when_installed():
+    """Keras 3 is never a dependency; where it happens to be installed, every loss object
+    gives Keras' value on the same inputs, for each reduction."""
+    keras_losses = pytest.importorskip("keras").losses
+    rng = np.random.default_rng(7)
+    logits = rng.normal(size=(6, 4)).astype(np.float32)
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    labels = rng.integers(0, 4, 6)
+    onehot = np.eye(4, dtype=np.float32)[labels]
+    binary, scores = rng.integers(0, 2, (6, 3)).astype(np.float32), rng.random((6, 3))
+    target, guess = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+    cases = [("SparseCategoricalCrossentropy", {"from_logits": True}, labels, logits),
+             ("CategoricalCrossentropy", {"label_smoothing": 0.1}, onehot, probs),
+             ("BinaryCrossentropy", {}, binary, scores),
+             ("MeanSquaredError", {}, target, guess), ("MeanAbsoluteError", {}, target, guess),
+             ("Huber", {"delta": 0.5}, target, guess),
+             ("KLDivergence", {}, probs, np.roll(probs, 1, axis=0))]
+    for name, options, y_true, y_pred in cases:
+        for reduction in ("sum_over_batch_size", "sum", "none"):
+            ours = getattr(losses, name)(reduction=reduction, **options)(y_true, y_pred)
+            theirs = getattr(keras_losses, name)(reduction=reduction, **options)(y_true, y_pred)
+            np.testing.assert_allclose(np.asarray(ours.data), np.asarray(theirs), rtol=1e-4,
+                                       atol=1e-6, err_msg=f"{name} {reduction}")

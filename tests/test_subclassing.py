@@ -68,7 +68,7 @@ def test_subclassed_mlp_trains_as_the_same_sequential():
     np.testing.assert_allclose(h_sub["loss"], h_seq["loss"], rtol=1e-5)
     assert h_sub["accuracy"] == h_seq["accuracy"]
     for a, b in zip(sub.get_weights(), seq.get_weights()):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+        np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(sub.predict(x), seq.predict(x), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(sub.evaluate(x, y, verbose=0), seq.evaluate(x, y, verbose=0),
                                rtol=1e-5)
@@ -422,3 +422,32 @@ def test_keras_guide_custom_model_on_a_functional_graph():
     assert sorted(history) == ["loss", "mae"]
     np.testing.assert_allclose(history["loss"], expected["loss"], rtol=1e-6)
     np.testing.assert_allclose(history["mae"], expected["mae"], rtol=1e-6)
+
+
+def test_lesson_8s_dcgan_as_a_subclassed_model_gives_tinydl_gans_losses():
+    """The DCGAN of lesson 8 (build_dcgan), trained by SubclassedGAN.train_step and by
+    tinydl.gan.GAN.train_step from the same seed on the same batches: the same losses."""
+    from lesson_helpers import lesson_definitions
+    from tinydl.utils import set_random_seed
+
+    build_dcgan = lesson_definitions("08_gan_mnist_digits").build_dcgan
+    set_random_seed(5)
+    reference = GAN(*build_dcgan(latent_dim=16), Adam(2e-4, beta_1=0.5),
+                    Adam(2e-4, beta_1=0.5), seed=5)
+    set_random_seed(5)
+    generator, discriminator = build_dcgan(latent_dim=16)
+    sub = SubclassedGAN(discriminator, generator, latent_dim=16, seed=5)
+    sub.compile(d_optimizer=Adam(2e-4, beta_1=0.5), g_optimizer=Adam(2e-4, beta_1=0.5))
+    sub.seed_generator.standard_normal((64, 16))   # GAN drew its 64 fixed_noise rows first
+    real = np.random.default_rng(0).uniform(-1, 1, (24, 28, 28, 1)).astype(np.float32)
+    for k, start in enumerate(range(0, 24, 8), start=1):
+        reference.train_step(real[start:start + 8])
+        logs = sub.train_step(real[start:start + 8])
+        seen = reference.batch_history
+        for key in ("d_loss", "g_loss"):
+            assert logs[key] == pytest.approx(np.mean(seen[key][:k]), rel=1e-12), key
+    for a, b in zip(reference.generator.get_weights(), sub.generator.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    kinds = {type(layer).__name__ for layer in sub.discriminator.layers}
+    assert "Conv2D" in kinds            # the DCGAN's D is a CNN, G transposed convolutions
+    assert "Conv2DTranspose" in {type(layer).__name__ for layer in sub.generator.layers}
