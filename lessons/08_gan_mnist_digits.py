@@ -295,3 +295,5 @@ else:
 # 2. Train with the article's loss, `make_gan(..., generator_loss="saturating")`, for
 #    3 epochs: how do the samples and D(G(z)) compare with the default?
 # 3. Write the two losses `one_step` uses: `tinydl exercise start gan_losses`.
+# 4. Read `lessons/_gan_subclassed.py`: the same GAN as a Keras-style subclassed `Model`
+#    with its own `train_step`; it gives `GAN.train_step`'s losses, step for step.
