@@ -302,6 +302,7 @@ def load_model(filepath: Any, custom_objects: dict[str, Any] | None = None,
     """The model saved by `model.save(filepath)`: rebuilt from the config, with its
     weights, and (compile=True) compiled with the saved optimizer restored, so that fit
     continues exactly where the saved model would have."""
+    from .models.saving import layer_weight_updates
     path = os.fspath(filepath)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -346,16 +347,8 @@ def load_model(filepath: Any, custom_objects: dict[str, Any] | None = None,
     updates = []
     for i, layer in enumerate(model.layers):
         found = {k.split("/", 2)[2]: v for k, v in saved.items() if k.startswith(f"w/{i}/")}
-        names = [n for n, _ in layer.named_weights()]
-        if sorted(found) != sorted(names):
-            raise ValueError(f"load_model: {path!r}: layer {i} ({layer.name}) has weights "
-                             f"{names} but the file has {sorted(found)}")
-        for name, weight in layer.named_weights():
-            if found[name].shape != weight.shape:
-                raise ValueError(f"load_model: {path!r}: {layer.name}/{name} has shape "
-                                 f"{found[name].shape} in the file, {weight.shape} in the "
-                                 f"rebuilt model")
-            updates.append((weight, found[name]))
+        updates += layer_weight_updates(layer, found,
+                                        f"load_model: {path!r}: layer {i} ({layer.name})")
     for weight, array in updates:
         weight.data[...] = array
     comp = doc.get("compile")

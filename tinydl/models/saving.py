@@ -30,6 +30,24 @@ def save_weights(model: Any, filepath: Any) -> None:
     save_npz(filepath, arrays)
 
 
+def layer_weight_updates(layer: Any, found: dict[str, Any], here: str) -> list[tuple[Any, Any]]:
+    """Pair each weight of `layer` with its array in `found` (weight name -> array), after
+    checking that the names and every shape match; raises ValueError starting with `here`
+    otherwise. Nothing is written: the caller assigns once every layer has passed."""
+    names = [name for name, _ in layer.named_weights()]
+    if sorted(found) != sorted(names):
+        raise ValueError(f"{here}: the model's weights are {names} but the file has "
+                         f"{sorted(found)}")
+    updates = []
+    for name, weight in layer.named_weights():
+        if found[name].shape != weight.shape:
+            raise ValueError(f"{here}, {type(layer).__name__}: {name} has shape "
+                             f"{weight.shape} in the model but {found[name].shape} in "
+                             f"the file")
+        updates.append((weight, found[name]))
+    return updates
+
+
 def load_weights(model: Any, filepath: Any) -> None:
     """Load a file written by `save_weights` into `model`, in place, all or nothing."""
     if not model.built:
@@ -55,16 +73,7 @@ def load_weights(model: Any, filepath: Any) -> None:
                              f"there but the file has one of class {classes[i]}")
         found = {key.split("/", 1)[1]: array for key, array in saved.items()
                  if key.startswith(f"{i}_")}
-        names = [name for name, _ in layer.named_weights()]
-        if sorted(found) != sorted(names):
-            raise ValueError(f"{here}: the model's weights are {names} but the file has "
-                             f"{sorted(found)}")
-        for name, weight in layer.named_weights():
-            if found[name].shape != weight.shape:
-                raise ValueError(f"{here}, {type(layer).__name__}: {name} has shape "
-                                 f"{weight.shape} in the model but {found[name].shape} in "
-                                 f"the file")
-            updates.append((weight, found[name]))
+        updates += layer_weight_updates(layer, found, here)
     if len(classes) > len(layers):
         raise ValueError(f"load_weights: the file {path} has {len(classes)} layers but the "
                          f"model has {len(layers)}; layer {len(layers)} "
