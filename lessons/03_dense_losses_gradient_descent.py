@@ -278,7 +278,7 @@ x4 = Tensor(X4)
 loss = losses.binary_crossentropy(y4, x4 @ w + b, from_logits=True)
 names = {"X": x4, "w": w, "b": b, "loss": loss}
 graph = {"dot": to_dot(loss, names=names), "X": X4, "y": y4}
-graph["path"] = plots.announce(draw_graph(loss, lesson.path("forward_graph.png"), names=names,
+graph["path"] = lesson.show(draw_graph(loss, lesson.path("forward_graph.png"), names=names,
                                title="loss = BCE(y, σ(X w + b)): the graph backward() walks"))
 loss.backward()
 graph["nodes"], graph["grad_w"] = graph["dot"].count("label="), w.grad.copy()

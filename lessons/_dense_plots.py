@@ -1,25 +1,14 @@
 """The figures of lesson 3 (dense layer, losses, gradient descent): each function takes
-what the lesson computed and returns a matplotlib Figure for `lesson.save`, except
-`announce`, which reports a PNG that another tool (tinydl.viz.draw_graph) wrote."""
+what the lesson computed and returns a matplotlib Figure for `lesson.save`."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from _lesson import in_notebook, plt
+from _lesson import plt
 
 COLOURS = ["tab:blue", "tab:green", "tab:orange", "tab:red"]
-
-
-def announce(path: Path) -> Path:
-    """Say that `path` was written (as `Lesson.save` does) and, in a notebook, show it."""
-    print(f"wrote {path}")
-    if in_notebook():
-        from IPython.display import Image, display
-        display(Image(filename=str(path)))
-    return Path(path)
 
 
 def brackets() -> plt.Figure:

@@ -93,19 +93,19 @@ class Lesson:
     def save(self, fig: "plt.Figure", filename: str) -> Path:
         """Write the figure to out/filename, close it, say where it went (and, in a
         notebook, show the saved picture under the cell)."""
-        path = save(fig, self.out / filename)
+        fig.savefig(self.out / filename, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        return self.show(self.out / filename)
+
+    def show(self, path: str | Path) -> Path:
+        """Print `wrote PATH` for a picture already on disk (a figure just saved, or one
+        another tool wrote, such as tinydl.viz.draw_graph) and, in a notebook, show it."""
+        print(f"wrote {path}")
         if in_notebook():
             from IPython.display import Image, display
             display(Image(filename=str(path)))
-        return path
+        return Path(path)
 
-
-def save(fig: "plt.Figure", path: Path) -> Path:
-    """Write the figure, close it, and print where it went."""
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    print(f"wrote {path}")
-    return path
 
 
 def lesson_source(stem: str) -> str:

@@ -62,6 +62,7 @@ class LessonRun:
     stdout: str
     out: pathlib.Path
     figures: list[pathlib.Path] = field(default_factory=list)
+    notebook: Any = None      # the executed notebook (its cells and outputs), for notebook runs
 
     def __getitem__(self, name: str) -> Any:
         if name not in self.namespace:
@@ -117,8 +118,7 @@ def run_notebook(stem: str, args: str = "", quick: bool = True) -> LessonRun:
             namespace[name] = pickle.loads(blob)
         except Exception:     # e.g. an object of a class the lesson defined
             continue
-    run = LessonRun(stem, namespace, stdout, out / stem, _figures(stdout))
-    run.notebook = notebook
+    run = LessonRun(stem, namespace, stdout, out / stem, _figures(stdout), notebook)
     _notebook_runs[key] = run
     return run
 
