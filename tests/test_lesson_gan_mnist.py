@@ -82,11 +82,19 @@ def test_one_step_written_out_is_gan_train_step(dcgan):
     assert moved > 0                                   # the step did change the weights
 
 
-def test_ctrl_c_then_resume_ends_bit_for_bit_where_an_uninterrupted_run_ends(tmp_path):
+def test_ctrl_c_then_resume_ends_bit_for_bit_where_an_uninterrupted_run_ends(tmp_path,
+                                                                              monkeypatch):
     """A real SIGINT to the running lesson, then --resume, against one straight run."""
     need_mnist()
+    # Bit for bit needs one thread count in every run: by default fit picks it per epoch
+    # from the machine's load, and BLAS with 1 or 2 threads rounds a product differently.
+    import tinydl.parallel
+    threads = tinydl.parallel.get_num_threads()
+    monkeypatch.setattr(tinydl.parallel, "_auto", tinydl.parallel._auto)   # restored after
+    tinydl.parallel.set_num_threads(threads)
     args = ["--compare-steps", "0", "--classifier", "/nonexistent"]
-    env = dict(os.environ, PYTHONUNBUFFERED="1", MPLBACKEND="Agg")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", MPLBACKEND="Agg",
+               TINYDL_NUM_THREADS=str(threads))
     env.pop("TINYDL_QUICK", None)
     interrupted = tmp_path / "interrupted"
     # a child gets SIGINT's default handling (a background shell job may ignore it)
