@@ -47,8 +47,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tinydl.autograd import Tensor  # noqa: E402
-from tinydl.conv import conv2d, correlate2d  # noqa: E402
-from tinydl.pooling import max_pool2d  # noqa: E402
+from tinydl.functional import conv2d, correlate2d  # noqa: E402
+from tinydl.functional import max_pool2d  # noqa: E402
 
 BATCH = 128
 

@@ -30,7 +30,7 @@ from tinydl.layers import Conv2D, Dense, Flatten, Layer, MaxPooling2D
 from tinydl.metrics import accuracy
 from tinydl.models import Sequential
 from tinydl.optimizers import Adam
-from tinydl.preprocessing import RandomFlip, RandomRotation, RandomTranslation, Rescaling
+from tinydl.layers import RandomFlip, RandomRotation, RandomTranslation, Rescaling
 from tinydl.utils import to_categorical
 
 import _preprocessing_plots as plots

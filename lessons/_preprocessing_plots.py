@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tinydl import Tensor
-from tinydl.preprocessing import RandomFlip, RandomRotation, RandomTranslation
+from tinydl.layers import RandomFlip, RandomRotation, RandomTranslation
 
 from _lesson import plt
 
@@ -58,7 +58,7 @@ def grid_figure(grid: np.ndarray, names: list[str]) -> plt.Figure:
     ax.imshow(mosaic(grid), cmap="gray_r", vmin=0, vmax=1)
     ax.set_yticks((np.arange(r) + 0.5) * (h + 2) - 1, names, fontsize=9)
     ax.set_xticks([])
-    ax.set_title("augmented test digits (tinydl.preprocessing layers, training=True)")
+    ax.set_title("augmented test digits (tinydl.layers augmentation, training=True)")
     return fig
 
 

@@ -1,9 +1,9 @@
 """Helpers for the tests of the convolutions computed in pieces."""
-from tinydl import conv
+from tinydl.ops import _patches
 
 
 class pieces_of:
-    """Within the block, tinydl.conv.CHUNK_BYTES is `value` (1: one sample per piece),
+    """Within the block, tinydl.ops._patches.CHUNK_BYTES is `value` (1: one sample per piece),
     and with keep=False no patch matrix is kept for the backward pass (KEEP_BYTES = 0:
     the kernel gradient builds the pieces again)."""
 
@@ -11,9 +11,9 @@ class pieces_of:
         self.value, self.keep = value, keep
 
     def __enter__(self):
-        self.saved = conv.CHUNK_BYTES, conv.KEEP_BYTES
-        conv.CHUNK_BYTES = self.value
-        conv.KEEP_BYTES = conv.KEEP_BYTES if self.keep else 0
+        self.saved = _patches.CHUNK_BYTES, _patches.KEEP_BYTES
+        _patches.CHUNK_BYTES = self.value
+        _patches.KEEP_BYTES = _patches.KEEP_BYTES if self.keep else 0
 
     def __exit__(self, *exc):
-        conv.CHUNK_BYTES, conv.KEEP_BYTES = self.saved
+        _patches.CHUNK_BYTES, _patches.KEEP_BYTES = self.saved

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import tinydl
 import tinydl.functional as F
-from tinydl import conv
+from tinydl.ops import _geometry, _input_grad, conv
 from tinydl import Tensor, gradcheck
 from tinydl.testing import strategies as tst
 
@@ -254,7 +254,7 @@ def test_dilated_convolution_with_many_channels(strides, dilation):
     np.testing.assert_allclose(np.sum((moved - y.data) * u), np.sum(xt.grad * e), rtol=1e-10)
 
 
-# -- the convolution in pieces (tinydl.conv.CHUNK_BYTES) and split between threads --------
+# -- the convolution in pieces (tinydl.ops._patches.CHUNK_BYTES) and split between threads --------
 
 @given(tst.conv_geometries(max_batch=4, max_size=6, max_dilation=2), st.booleans(), st.data())
 def test_grad_correlate2d_one_sample_per_piece(g, keep, data):
@@ -293,13 +293,13 @@ def test_subpixel_gradient_is_the_adjoint(n, strides, taps, padding, c_in, c_out
     w = data.draw(tst.arrays((kh, kw, c_in, c_out)))
     y = F.correlate2d(x, w, strides=strides, padding=padding).data
     g = data.draw(tst.arrays(y.shape))
-    top, bottom, _ = conv.padding_amounts(h, kh, sh, padding, 0, "test")
-    left, right, _ = conv.padding_amounts(w_, kw, sw, padding, 1, "test")
+    top, bottom, _ = _geometry.padding_amounts(h, kh, sh, padding, 0, "test")
+    left, right, _ = _geometry.padding_amounts(w_, kw, sw, padding, 1, "test")
     pads, padded = ((top, bottom), (left, right)), (n, h + top + bottom, w_ + left + right, c_in)
-    dx = conv.subpixel_gradient(g, w, strides, pads, padded)
+    dx = _input_grad.subpixel_gradient(g, w, strides, pads, padded)
     assert dx.shape == x.shape
     np.testing.assert_allclose(np.vdot(y, g), np.vdot(x, dx), rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(dx, conv.scatter_windows(g.reshape(-1, c_out), w, strides, pads,
+    np.testing.assert_allclose(dx, _input_grad.scatter_windows(g.reshape(-1, c_out), w, strides, pads,
                                                         padded, y.shape[1:3]),
                                rtol=1e-12, atol=1e-12)
 
@@ -309,8 +309,8 @@ def test_strided_gradients_through_the_subpixel_path(padding, monkeypatch):
     # 8 input channels and a 4x4 kernel with stride 2: input_gradient takes the sub-pixel
     # form (for conv2d's dx and for conv2d_transpose's forward); gradcheck both ops
     calls = []
-    original = conv.subpixel_gradient
-    monkeypatch.setattr(conv, "subpixel_gradient", lambda *a: calls.append(1) or original(*a))
+    original = _input_grad.subpixel_gradient
+    monkeypatch.setattr(_input_grad, "subpixel_gradient", lambda *a: calls.append(1) or original(*a))
     rng = np.random.default_rng(4)
     x, w = rng.standard_normal((2, 6, 7, 8)), rng.standard_normal((4, 4, 8, 2))
     gradcheck(lambda x, w: F.conv2d(x, w, strides=2, padding=padding), x, w)
@@ -345,7 +345,7 @@ def test_patches_split_between_threads(c_in, c_out):
     np.testing.assert_allclose(two, one, rtol=1e-12, atol=1e-12)
 
 
-# -- the Conv2D layer's fused convolution + ReLU (tinydl.conv.Conv2D with relu=True) -----
+# -- the Conv2D layer's fused convolution + ReLU (tinydl.ops.conv.Conv2D with relu=True) -----
 
 @given(tst.conv_geometries(max_batch=3, max_size=6, max_dilation=2), st.booleans(), st.data())
 def test_grad_conv2d_relu(g, keep, data):

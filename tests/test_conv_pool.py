@@ -1,4 +1,4 @@
-"""conv2d → ReLU → tiling max pooling as one op (tinydl/conv_pool.py) computes what the three
+"""conv2d → ReLU → tiling max pooling as one op (tinydl/ops/fused.py) computes what the three
 ops compute, values and gradients; `Model` runs it for exactly the pairs of layers it may
 (tinydl/models/fusion.py), and a model trains the same with and without it."""
 import numpy as np
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import tinydl
 import tinydl.functional as F
 from tinydl import Tensor, gradcheck
-from tinydl.conv_pool import Conv2DReLUMaxPool
+from tinydl.ops.fused import Conv2DReLUMaxPool
 from tinydl.layers import (Concatenate, Conv2D, Conv2DTranspose, Dense, Flatten, Input,
                            MaxPooling2D)
 from tinydl.models import Model, Sequential, fusion

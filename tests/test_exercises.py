@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinydl.functional as F
-from tinydl import Tensor, conv
+from tinydl import Tensor
+from tinydl.ops import _patches
 from tinydl.exercises import checks, formulas, get
 from tinydl.exercises.cli import main as exercise_main
 from tinydl.exercises.grading import grade_file, grade_folder, write_gradebook
@@ -293,9 +294,9 @@ def test_a_hidden_call_of_tinydls_own_op_is_caught_while_it_runs(tmp_path):
               "    def backward(self, grad):\n"
               "        return grad * (self.out > 0)\n")
     verdict = check_file(get("relu"), place(tmp_path, "relu", source))
-    assert verdict.status == "flagged" and "tinydl.activations.relu" in verdict.message
+    assert verdict.status == "flagged" and "tinydl.ops.activations.relu" in verdict.message
     import tinydl.functional as F
-    assert F.relu.__module__ == "tinydl.activations" and not hasattr(F.relu, "__wrapped__")
+    assert F.relu.__module__ == "tinydl.ops.activations" and not hasattr(F.relu, "__wrapped__")
 
 
 # -- the workspace ----------------------------------------------------------------------------
@@ -489,7 +490,7 @@ def test_the_graded_convolution_and_patches_are_the_references(g, data):
     xp = formulas.pad_image(x, top, bottom, left, right)
     out_hw = ((xp.shape[1] - g.kh) // sh + 1, (xp.shape[2] - g.kw) // sw + 1)
     np.testing.assert_array_equal(formulas.patches(xp, g.kh, g.kw, g.strides),
-                                  conv.im2col(xp, g.kh, g.kw, (sh, sw), out_hw))
+                                  _patches.im2col(xp, g.kh, g.kw, (sh, sw), out_hw))
 
 
 @settings(max_examples=30, deadline=None)

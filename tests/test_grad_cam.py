@@ -12,7 +12,7 @@ import tinydl
 from tinydl import Input, Model, Sequential
 from tinydl.explain import grad_cam, randomization_check, resize_bilinear
 from tinydl.layers import Conv2D, Dense, Flatten, GlobalAveragePooling2D, MaxPooling2D
-from tinydl.resize import upsampling2d
+from tinydl.ops.resize import upsampling2d
 
 
 def cam_model(kind, size, channels, filters, classes, activation, seed):

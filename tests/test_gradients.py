@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinydl.functional as F
+from tinydl.ops.activations import reduce_last_axis
 from tinydl import Tensor, gradcheck
 from tinydl.testing import strategies as tst
 
@@ -250,7 +251,7 @@ def test_grad_log_softmax(data):
 @given(st.integers(2, 16), st.integers(0, 2**32 - 1))
 def test_softmax_over_few_classes_of_many_positions(k, seed):
     # above 4096 elements, up to 16 classes, the reductions loop over the classes
-    # (activations.reduce_last_axis): the same values as numpy's own reductions, forward
+    # (reduce_last_axis): the same values as numpy's own reductions, forward
     # and backward (the gradients are checked by central differences on small arrays above)
     rng = np.random.default_rng(seed)
     x = rng.normal(scale=5.0, size=(3, 40, 50, k))

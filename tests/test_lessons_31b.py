@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tinydl import Tensor, losses
-from tinydl.preprocessing import RandomFlip, RandomRotation
+from tinydl.layers import RandomFlip, RandomRotation
 
 from lesson_helpers import LESSONS, lesson_definitions, need_mnist, run_notebook
 

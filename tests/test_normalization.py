@@ -14,7 +14,7 @@ from tinydl import gradcheck, layers, utils
 from tinydl.layers import Activation, BatchNormalization, Conv2D, Dense, Flatten
 from tinydl.models import Sequential
 from tinydl.optimizers import Adam
-from tinydl.normalization import batch_norm_with_moments
+from tinydl.ops.batch_norm import batch_norm_with_moments
 from tinydl.testing import strategies as tst
 from tinydl.utils import to_categorical
 

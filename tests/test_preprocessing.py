@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tinydl import gradcheck
 from tinydl.layers import Dense, Flatten
 from tinydl.models import Sequential
-from tinydl.preprocessing import RandomFlip, RandomRotation, RandomTranslation, Rescaling
+from tinydl.layers import RandomFlip, RandomRotation, RandomTranslation, Rescaling
 from tinydl.testing import strategies as tst
 
 X = np.arange(4 * 5 * 5 * 2, dtype=np.float32).reshape(4, 5, 5, 2)   # NHWC, distinct values

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import tinydl.functional as F
 from tinydl import gradcheck
-from tinydl.resize import interpolation_matrix
+from tinydl.ops.resize import interpolation_matrix
 from tinydl.testing import strategies as tst
 
 from reference import bilinear_loops

@@ -10,8 +10,7 @@ And tinydl's own:
     Function             -- subclass it to write your own differentiable op
     gradcheck            -- compare an op's gradient with central differences
     functional           -- every differentiable op as a function (conv2d, relu, ...)
-    preprocessing        -- Rescaling and random flip/shift/rotation layers (augmentation)
-    normalization        -- batch normalization (the op; the layer is in layers)
+    ops                  -- the ops themselves, one concept per module (tinydl/ops/)
     gan                  -- the GAN trainer of section 3.2, checkpoints, sampling, scores
     visualize            -- image grids as PNG, animated GIFs
     io                   -- writing and reading files safely (atomic saves, clear load errors)
@@ -25,8 +24,9 @@ from ._allocator import keep_freed_memory
 keep_freed_memory()
 
 from . import (activations, adversarial, backend, callbacks, datasets, explain, functional, gan,
-               initializers, io, layers, losses, metrics, models, normalization, optimizers,
-               preprocessing, regions, regularizers, saving, utils, visualize, viz)
+               initializers, io, layers, losses, metrics, models, ops, optimizers, regions,
+               regularizers, saving, utils, visualize, viz)
+from .layers import preprocessing  # the augmentation layers' first home, tinydl.preprocessing
 from .autograd import Function, Tensor, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .layers import Input
@@ -39,5 +39,5 @@ __all__ = ["Sequential", "Model", "Input", "backend", "io", "set_num_threads", "
            "explain", "adversarial", "viz", "regions", "Tensor", "Function", "no_grad",
            "is_grad_enabled", "gradcheck", "GradcheckError", "GradcheckReport", "functional",
            "activations", "losses", "optimizers", "initializers", "layers", "models", "metrics",
-           "utils", "callbacks", "datasets", "regularizers", "preprocessing", "normalization",
+           "utils", "callbacks", "datasets", "regularizers", "preprocessing", "ops",
            "gan", "visualize", "saving"]

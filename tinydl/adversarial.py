@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import losses, utils
-from .activations import stable_log_softmax
+from .ops.activations import stable_log_softmax
 from .autograd import Tensor, no_grad
 from .explain import as_batch, class_indices, inputs_only, logits
 

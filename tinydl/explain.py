@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 import numpy as np
 
 from .autograd import Tensor, no_grad, to_array
-from .resize import interpolation_matrix
+from .ops.resize import interpolation_matrix
 
 Model = Callable[..., Tensor]
 
@@ -272,7 +272,7 @@ def resize_bilinear(maps: Any, size: tuple[int, int]) -> np.ndarray:
     if not (len(size) == 2 and all(isinstance(v, int | np.integer) and v >= 1 for v in size)):
         raise ValueError(f"resize_bilinear: size must be (H, W) with positive ints, got {size!r}")
 
-    r_h = interpolation_matrix(maps.shape[1], int(size[0]))      # tinydl/resize.py
+    r_h = interpolation_matrix(maps.shape[1], int(size[0]))      # tinydl/ops/resize.py
     r_w = interpolation_matrix(maps.shape[2], int(size[1]))
     return np.einsum("ai,nij,bj->nab", r_h, maps, r_w)
 

@@ -45,6 +45,7 @@ import numpy as np
 from . import activations, losses, optimizers, parallel, utils
 from .autograd import Tensor, no_grad
 from .io import load_npz, save_npz
+from .ops.activations import stable_sigmoid
 from .visualize import save_image_grid
 
 
@@ -197,8 +198,8 @@ class GAN:
         self.g_optimizer.step(g_weights)
 
         values = {"d_loss": float(d_loss.data), "g_loss": float(g_loss.data),
-                  "d_real": float(activations.stable_sigmoid(real_logits.data).mean()),
-                  "d_fake": float(activations.stable_sigmoid(fake_logits.data).mean()),
+                  "d_real": float(stable_sigmoid(real_logits.data).mean()),
+                  "d_fake": float(stable_sigmoid(fake_logits.data).mean()),
                   "g_grad_norm": g_grad_norm}
         for key, value in values.items():
             self.batch_history[key].append(value)

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .activations import softmax, stable_log_softmax, stable_sigmoid
+from .ops.activations import softmax, stable_log_softmax, stable_sigmoid
 from .autograd import Function, Tensor, to_array
 
 EPSILON = 1e-7  # Keras' backend.epsilon(): the clip margin for probabilities

@@ -46,9 +46,11 @@ CHECK_TIMEOUT = 10.0
 STATUSES = ("passed", "failed", "not started", "error", "timed out", "flagged")
 
 #: tinydl modules whose functions and classes the tripwires watch.
-WATCHED_MODULES = ("tinydl.activations", "tinydl.conv", "tinydl.functional", "tinydl.losses",
-                   "tinydl.ops", "tinydl.pooling", "tinydl.optimizers", "tinydl.layers",
-                   "tinydl.normalization", "tinydl.gan")
+WATCHED_MODULES = ("tinydl.activations", "tinydl.functional", "tinydl.losses", "tinydl.ops",
+                   "tinydl.ops.activations", "tinydl.ops.batch_norm", "tinydl.ops.conv",
+                   "tinydl.ops.conv_transpose", "tinydl.ops.math", "tinydl.ops.pooling",
+                   "tinydl.ops._input_grad", "tinydl.ops._patches", "tinydl.optimizers",
+                   "tinydl.layers", "tinydl.gan")
 
 _module_ids = itertools.count()
 
@@ -97,7 +99,7 @@ def syntax_message(exc: SyntaxError, path: Path) -> str:
 def scan_forbidden(tree: ast.AST, forbidden: tuple[str, ...]) -> list[tuple[int, str]]:
     """(line, dotted name) for every place the source reaches `forbidden` names through
     tinydl (`tinydl.functional.conv2d`, `F.conv2d` after `import tinydl.functional as F`,
-    `from tinydl.conv import Conv2D`) or imports anything from tinydl.exercises."""
+    `from tinydl.ops.conv import Conv2D`) or imports anything from tinydl.exercises."""
     aliases: dict[str, str] = {}   # local name -> dotted tinydl path
     hits: list[tuple[int, str]] = []
 

@@ -13,8 +13,8 @@ import numpy as np
 
 from .. import activations, functional as F, initializers, regularizers, utils
 from ..autograd import Tensor
-from ..conv import (as_pair, conv2d_relu, output_padding_pair, padding_amounts,
-                    transposed_size)
+from ..ops._geometry import as_pair, output_padding_pair, padding_amounts, transposed_size
+from ..ops.conv import conv2d_relu
 from .layer import Layer, Shape, activation_name, require_rank
 
 

@@ -1,5 +1,5 @@
 """Normalization layers: `BatchNormalization` (Keras 3 semantics); the math, the op and
-its gradient are in tinydl/normalization.py.
+its gradient are in tinydl/ops/batch_norm.py.
 
     model = Sequential([Conv2D(32, 3, input_shape=(28, 28, 1)), BatchNormalization(),
                         Activation("relu"), ...])
@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import initializers
 from ..autograd import Tensor
-from ..normalization import batch_norm_inference, batch_norm_with_moments
+from ..ops.batch_norm import batch_norm_inference, batch_norm_with_moments
 from .layer import Layer, Shape
 
 
@@ -39,7 +39,7 @@ class BatchNormalization(Layer):
     the layer in inference mode, even inside `fit`.
 
     Training mode needs at least 2 values per feature: a batch of 1 sample of shape
-    (1, C) raises a ValueError (see `tinydl.normalization.batch_norm`), whereas Keras
+    (1, C) raises a ValueError (see `tinydl.ops.batch_norm.batch_norm`), whereas Keras
     would silently output β. Only axis=-1 (the last axis, channels-last) is supported.
     """
 

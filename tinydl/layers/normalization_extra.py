@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import functional as F, initializers
 from ..autograd import Tensor
-from ..layer_norm import normalize_axes
+from ..ops.layer_norm import normalize_axes
 from .layer import Layer, Shape
 
 

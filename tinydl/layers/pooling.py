@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import functional as F
 from ..autograd import Tensor
-from ..conv import as_pair
+from ..ops._geometry import as_pair
 from .convolutional import check_channels_last, conv_output_hw
 from .layer import Layer, Shape, require_rank
 

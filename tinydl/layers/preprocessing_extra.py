@@ -3,7 +3,7 @@ RandomZoom and RandomContrast. One module for the lot, next to preprocessing.py 
 elsewhere), because they share its machinery: the random ones subclass its
 `_RandomImageLayer` (seed, rank check, identity at inference) and RandomZoom moves pixels
 with its `_resample`; Resizing is the op `tinydl.functional.resize2d`, built on
-tinydl/resize.py's interpolation matrices.
+tinydl/ops/resize.py's interpolation matrices.
 
 Resizing and Normalization are always on; RandomZoom and RandomContrast change images
 only when training=True (inside `fit`). Images are channels-last floats (N, H, W, C).
@@ -16,8 +16,8 @@ import numpy as np
 
 from .. import functional as F
 from ..autograd import Tensor
-from ..layer_norm import normalize_axes
-from ..resize import INTERPOLATIONS
+from ..ops.layer_norm import normalize_axes
+from ..ops.resize import INTERPOLATIONS
 from .layer import Layer, Shape
 from .preprocessing import _RandomImageLayer, _check_images, _factor_range, _resample
 

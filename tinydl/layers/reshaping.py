@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import functional as F
 from ..autograd import Tensor
-from ..conv import as_pair
+from ..ops._geometry import as_pair
 from .convolutional import check_channels_last
 from .layer import Layer, Shape, require_rank
 

@@ -3,7 +3,7 @@
 One pattern is fused: a Conv2D with activation='relu' whose output feeds nothing but a
 MaxPooling2D whose windows tile the image (strides = pool size, padding 'valid'; Keras'
 defaults), the block of the article's network (§4) and of most small CNNs. The pair runs
-as `tinydl.conv_pool.conv2d_relu_max_pool`, which never writes the full-size activation
+as `tinydl.ops.fused.conv2d_relu_max_pool`, which never writes the full-size activation
 to memory (on the article's network: a quarter less time per training step).
 
 A pair is not fused when the convolution's output is used anywhere else: as a model
@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from .. import activations
 from ..autograd import Tensor
-from ..conv_pool import conv2d_relu_max_pool
+from ..ops.fused import conv2d_relu_max_pool
 from ..layers.convolutional import Conv2D
 from ..layers.node import Node, SymbolicTensor
 from ..layers.pooling import MaxPooling2D
-from ..pooling import MAX_TILED_OFFSETS
+from ..ops.pooling import MAX_TILED_OFFSETS
 
 #: Run fused pairs as one op (True) or layer by layer (False).
 ENABLED = True

@@ -15,7 +15,8 @@ write it yourself). Write backward, then run:  tinydl exercise check conv2d_back
 import numpy as np
 
 from tinydl import Function
-from tinydl.conv import as_pair, im2col, padding_amounts
+from tinydl.ops._geometry import as_pair, padding_amounts
+from tinydl.ops._patches import im2col
 
 
 class Conv2D(Function):

@@ -2,7 +2,8 @@
 import numpy as np
 
 from tinydl import Function
-from tinydl.conv import as_pair, im2col, padding_amounts
+from tinydl.ops._geometry import as_pair, padding_amounts
+from tinydl.ops._patches import im2col
 
 
 class Conv2D(Function):

@@ -1,6 +1,6 @@
 """Depthwise 2-D convolution: every input channel convolved with kernels of its own.
 
-An ordinary convolution (`tinydl.conv.conv2d`) mixes all C_in channels into every output
+An ordinary convolution (`tinydl.ops.conv.conv2d`) mixes all C_in channels into every output
 channel. A depthwise convolution keeps the channels apart: channel c is convolved with
 M kernels w[:, :, c, m] of its own (M, the depth multiplier), giving C·M output channels.
 Followed by a 1×1 conv2d that mixes the channels, it is a *separable* convolution
@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import Function, Tensor
-from .conv import (channel_sums, check_nhwc, op_inputs, pad_or_crop, spatial_geometry,
+from ..autograd import Function, Tensor
+from ._geometry import (channel_sums, check_nhwc, op_inputs, pad_or_crop, spatial_geometry,
                    window_offset)
 
 

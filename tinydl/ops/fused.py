@@ -7,7 +7,7 @@ Three ops in a row each write a whole activation to memory and read it back: on 
 article's first block, (128, 26, 26, 32) floats, 11 MB, written by the convolution, read
 and written by the ReLU, read by the pooling, and the same again, gradients this time, in
 the backward pass. Here the convolution runs a few samples at a time (as `conv2d` does,
-tinydl/conv.py) and each piece of its output z is pooled while it is still in the cache;
+tinydl/ops/conv.py) and each piece of its output z is pooled while it is still in the cache;
 only the pooled map (ph·pw times smaller), the offset of each window's maximum and the
 patches stay. Since the ReLU is monotone, relu(max(z)) = max(relu(z)): the pooling runs
 on z and the ReLU on the pooled values.
@@ -29,17 +29,18 @@ from typing import Any
 
 import numpy as np
 
-from . import conv
-from .autograd import Function, Tensor
-from .conv import (add_transposed_product, as_pair, channel_sums, input_gradient, is_pointwise,
-                   kernel_geometry, kernel_matrix, op_inputs, pad_or_crop, patch_rows,
-                   sample_chunks)
+from ..autograd import Function, Tensor
+from . import _patches
+from ._geometry import as_pair, channel_sums, kernel_geometry, op_inputs, pad_or_crop
+from ._input_grad import input_gradient
+from ._patches import (add_transposed_product, is_pointwise, kernel_matrix, patch_rows,
+                       sample_chunks)
 from .pooling import MAX_TILED_OFFSETS, route_tiled, tiled_max
 
 
 class Conv2DReLUMaxPool(Function):
     """The op of `conv2d_relu_max_pool` (see the module docstring for the math): the
-    forward keeps the pooled map y, the winner offsets and (up to conv.KEEP_BYTES) the
+    forward keeps the pooled map y, the winner offsets and (up to _patches.KEEP_BYTES) the
     patch pieces; the backward returns (dx, dw[, db]), each only where asked for."""
     op = "conv2d_relu_max_pool"
 
@@ -65,7 +66,7 @@ class Conv2DReLUMaxPool(Function):
         self.ones = b is not None and not is_pointwise(kh, kw, self.strides)
         weights = kernel_matrix(wf, b, dtype, self.ones)
         n, k = x.shape[0], kh * kw * cin + self.ones
-        keep = n * ho * wo * k * x.itemsize <= conv.KEEP_BYTES
+        keep = n * ho * wo * k * x.itemsize <= _patches.KEEP_BYTES
         # a piece holds its patches and its output z: both should stay in the cache
         self.pieces = sample_chunks(n, ho * wo * (k + cout) * x.itemsize)
         self.kept: list[np.ndarray | None] = []

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import Function, Tensor, to_array
+from ..autograd import Function, Tensor, to_array
 
 
 class Dropout(Function):

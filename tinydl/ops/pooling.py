@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import Function, Tensor, to_array
-from .conv import as_pair, check_nhwc, padding_amounts, window_offset
-from .parallel import over_batch
+from ..autograd import Function, Tensor, to_array
+from ..parallel import over_batch
+from ._geometry import as_pair, check_nhwc, padding_amounts, window_offset
 
 
 #: Tiled max pooling records each window's winning offset as a uint8: windows of at most

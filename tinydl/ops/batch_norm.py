@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import Function, Tensor, to_array
-from .conv import channel_sums
+from ..autograd import Function, Tensor, to_array
+from ._geometry import channel_sums
 
 
 class BatchNorm(Function):

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import Function, Tensor, to_array
+from ..autograd import Function, Tensor, to_array
 
 
 def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
