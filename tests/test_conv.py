@@ -345,7 +345,7 @@ def test_patches_split_between_threads(c_in, c_out):
     np.testing.assert_allclose(two, one, rtol=1e-12, atol=1e-12)
 
 
-# -- the Conv2D layer's fused convolution + ReLU (tinydl.ops.conv.Conv2D with relu=True) -----
+# -- the Conv2D layer's fused convolution + ReLU (tinydl.ops.conv.Conv2dOp with relu=True) -----
 
 @given(tst.conv_geometries(max_batch=3, max_size=6, max_dilation=2), st.booleans(), st.data())
 def test_grad_conv2d_relu(g, keep, data):
@@ -359,19 +359,19 @@ def test_grad_conv2d_relu(g, keep, data):
     unbiased = F.conv2d(x, w, **kwargs).data
     assume(np.abs(pre).min() > 1e-3 and np.abs(unbiased).min() > 1e-3)
     with pieces_of(1, keep):
-        fused = conv.Conv2D.apply(Tensor(x), Tensor(w), Tensor(b), relu=True, **kwargs)
+        fused = conv.Conv2dOp.apply(Tensor(x), Tensor(w), Tensor(b), relu=True, **kwargs)
         np.testing.assert_allclose(fused.data, np.maximum(pre, 0), rtol=1e-12, atol=1e-12)
-        gradcheck(lambda x, w, b: conv.Conv2D.apply(x, w, b, relu=True, **kwargs), x, w, b)
+        gradcheck(lambda x, w, b: conv.Conv2dOp.apply(x, w, b, relu=True, **kwargs), x, w, b)
         # the first layer of a network: no input gradient, the mask folded into the
         # kernel gradient's pieces
-        gradcheck(lambda w, b: conv.Conv2D.apply(Tensor(x), w, b, relu=True, **kwargs), w, b)
-        gradcheck(lambda w: conv.Conv2D.apply(Tensor(x), w, relu=True, **kwargs), w)
+        gradcheck(lambda w, b: conv.Conv2dOp.apply(Tensor(x), w, b, relu=True, **kwargs), w, b)
+        gradcheck(lambda w: conv.Conv2dOp.apply(Tensor(x), w, relu=True, **kwargs), w)
 
 
 def test_conv2d_layer_with_relu_is_the_fused_op():
     layer = tinydl.layers.Conv2D(3, 3, padding="same", activation="relu")
     x = np.random.default_rng(2).standard_normal((2, 5, 5, 2))
     y = layer(Tensor(x, requires_grad=True))
-    assert isinstance(y._fn, conv.Conv2D)
+    assert isinstance(y._fn, conv.Conv2dOp)
     want = np.maximum(F.conv2d(x, layer.kernel.data, layer.bias.data, padding="same").data, 0)
     np.testing.assert_allclose(y.data, want, rtol=1e-6, atol=1e-6)

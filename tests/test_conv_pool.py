@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import tinydl
 import tinydl.functional as F
 from tinydl import Tensor, gradcheck
-from tinydl.ops.fused import Conv2DReLUMaxPool
+from tinydl.ops.fused import Conv2dReluMaxPoolOp
 from tinydl.layers import (Concatenate, Conv2D, Conv2DTranspose, Dense, Flatten, Input,
                            MaxPooling2D)
 from tinydl.models import Model, Sequential, fusion
@@ -121,7 +121,7 @@ def test_a_sequential_cnn_fuses_both_blocks():
     x = np.random.default_rng(0).random((2, 12, 12, 1), dtype=np.float32)
     assert len(model._fused) == 2
     kinds = fused_ops(model, x)
-    assert "Conv2DReLUMaxPool" in kinds and "MaxPool2D" not in kinds and "Conv2D" not in kinds
+    assert "Conv2dReluMaxPoolOp" in kinds and "MaxPool2dOp" not in kinds and "Conv2dOp" not in kinds
 
 
 @pytest.mark.parametrize("case", ["skip", "output", "strides", "same", "activation",
@@ -141,7 +141,7 @@ def test_pairs_that_must_not_be_fused(case):
     x = np.random.default_rng(1).random((2, 8, 8, 2), dtype=np.float32)
     out = model(Tensor(x))
     first = out[0] if isinstance(out, list) else out
-    assert not isinstance(first._fn, Conv2DReLUMaxPool)
+    assert not isinstance(first._fn, Conv2dReluMaxPoolOp)
 
 
 def lenet(seed):
@@ -164,7 +164,7 @@ def test_training_is_the_same_with_and_without_fusion(monkeypatch):
     for enabled in (True, False):
         monkeypatch.setattr(fusion, "ENABLED", enabled)
         model = lenet(7)
-        assert ("Conv2DReLUMaxPool" in fused_ops(model, x[:2])) == enabled
+        assert ("Conv2dReluMaxPoolOp" in fused_ops(model, x[:2])) == enabled
         history = model.fit(x, y, batch_size=32, epochs=2, verbose=0, shuffle=False)
         weights.append(model.get_weights())
         assert np.isfinite(history.history["loss"]).all()

@@ -57,9 +57,9 @@ def test_the_forward_graph_is_drawn_before_backward_and_its_gradient_is_the_form
     graph = run3["graph"]
     assert graph["path"].stat().st_size > 1000
     assert graph["path"] in run3.figures                       # announced (and shown)
-    # X, w, MatMul, b, Add, y, the fused loss: 7 nodes, the weights marked
+    # X, w, matmul, b, add, y, the fused loss: 7 nodes, the weights marked
     assert graph["nodes"] == 7 and graph["dot"].count("requires_grad") == 2
-    assert "BinaryCrossentropyFromLogits" in graph["dot"]
+    assert "binary_crossentropy" in graph["dot"]        # the fused loss node names its op
     # at w = 0, b = 0: σ(z) = ½, so ∂loss/∂w = Xᵀ(½ − y)/n
     expected = graph["X"].T @ (0.5 - graph["y"]) / len(graph["y"])
     np.testing.assert_allclose(graph["grad_w"], expected, rtol=1e-12)

@@ -22,10 +22,10 @@ digraph autograd {
   node [fontname="Helvetica", fontsize=9];
   n0 [label="x\\n(2, 3) float64", shape=ellipse, style=filled, fillcolor="#e6e6e6"];
   n1 [label="W\\n(3, 2) float64\\nrequires_grad", shape=ellipse, style=filled, fillcolor="#cfe8cf"];
-  n2 [label="MatMul\\n(2, 2) float64", shape=box, style=filled, fillcolor="#fde9c9"];
+  n2 [label="matmul\\n(2, 2) float64", shape=box, style=filled, fillcolor="#fde9c9"];
   n3 [label="b\\n(2,) float64\\nrequires_grad", shape=ellipse, style=filled, fillcolor="#cfe8cf"];
-  n4 [label="Add\\n(2, 2) float64", shape=box, style=filled, fillcolor="#fde9c9"];
-  n5 [label="y\\nReLU\\n(2, 2) float64", shape=box, style=filled, fillcolor="#f6c6c6"];
+  n4 [label="add\\n(2, 2) float64", shape=box, style=filled, fillcolor="#fde9c9"];
+  n5 [label="y\\nrelu\\n(2, 2) float64", shape=box, style=filled, fillcolor="#f6c6c6"];
   n0 -> n2;
   n1 -> n2;
   n2 -> n4;
@@ -39,10 +39,10 @@ digraph autograd {
   rankdir=TB;
   node [fontname="Helvetica", fontsize=9];
   n0 [label="(3,) float32\\nrequires_grad", shape=ellipse, style=filled, fillcolor="#cfe8cf"];
-  n1 [label="Mul\\n(3,) float32", shape=box, style=filled, fillcolor="#fde9c9"];
-  n2 [label="Sum\\n() float32", shape=box, style=filled, fillcolor="#fde9c9"];
+  n1 [label="mul\\n(3,) float32", shape=box, style=filled, fillcolor="#fde9c9"];
+  n2 [label="sum\\n() float32", shape=box, style=filled, fillcolor="#fde9c9"];
   n3 [label="() float32\\n= 2", shape=ellipse, style=filled, fillcolor="#e6e6e6"];
-  n4 [label="Mul\\n() float32", shape=box, style=filled, fillcolor="#f6c6c6"];
+  n4 [label="mul\\n() float32", shape=box, style=filled, fillcolor="#f6c6c6"];
   n0 -> n1;
   n0 -> n1;
   n1 -> n2;

@@ -226,7 +226,7 @@ class Tensor:
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             if len(input_grads) != len(fn.inputs):
-                raise RuntimeError(f"{type(fn).__name__}.backward returned {len(input_grads)} "
+                raise RuntimeError(f"{_label(fn)}.backward returned {len(input_grads)} "
                                    f"gradients for {len(fn.inputs)} inputs")
             for i, (inp, gi) in enumerate(zip(fn.inputs, input_grads)):
                 if gi is None or not fn.needs_grad[i]:   # as recorded at forward time
@@ -279,6 +279,13 @@ def topological_order(root: Tensor, every_input: bool, freed: str) -> list[Tenso
     return order
 
 
+def _label(fn: Function) -> str:
+    """How an error names a Function: its class and, for tinydl's ops, the op ("Conv2dOp
+    (conv2d)"), so that a message points at the op, not at a layer of a similar name."""
+    name = type(fn).__name__
+    return f"{name} ({fn.op})" if fn.op and fn.op != name else name
+
+
 def _sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], fn: Function, i: int) -> np.ndarray:
     """Undo broadcasting: sum `grad` over the axes along which input `i` was broadcast.
 
@@ -294,7 +301,7 @@ def _sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], fn: Function, i: int
         stretched = tuple(a for a, n in enumerate(shape) if n == 1 and grad.shape[a] != 1)
         grad = grad.sum(axis=stretched, keepdims=True)
     if grad.shape != shape:
-        raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of shape "
+        raise RuntimeError(f"{_label(fn)}.backward returned a gradient of shape "
                            f"{grad.shape} for input {i} of shape {shape}")
     return grad
 
@@ -327,6 +334,8 @@ class Function:
         y = Square.apply(Tensor([1.0, 2.0], requires_grad=True))
     """
 
+    #: The op's name in error messages and graph pictures ("conv2d"); the class name if empty.
+    op: str = ""
     inputs: tuple[Tensor, ...] = ()
     needs_grad: tuple[bool, ...] = ()
 
@@ -338,7 +347,7 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
-        name = cls.__name__
+        name = cls.op or cls.__name__
         tensors = tuple(x if isinstance(x, Tensor) else Tensor(to_array(x, name, f"input {i}"))
                         for i, x in enumerate(inputs))
         fn = cls()

@@ -231,11 +231,13 @@ kld = kl_divergence
 
 # -- binary cross-entropy ----------------------------------------------------------
 
-class BinaryCrossentropyFromLogits(Function):
+class BinaryCrossentropyFromLogitsOp(Function):
     """Weighted mean over all elements of  ℓ(z, y) = max(z, 0) - z·y + log(1 + e^{-|z|}),
     which equals -[y log σ(z) + (1-y) log(1-σ(z))] but never overflows:
     L = (1/n) Σ_e w_e ℓ_e (w = 1 without weight; n = number of elements).
     ∂L/∂z = w·(σ(z) - y)/n,  ∂L/∂y = -w·z/n."""
+    op = "binary_crossentropy"
+
     def forward(self, z, y, weight=None, reduce=True):
         # reduce=False: the element-wise w_e ℓ_e (shape of z) instead of their mean.
         self.z, self.y, self.w, self.reduce = z, y, weight, reduce
@@ -297,8 +299,8 @@ def _binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
             w = _sample_weight(name, sample_weight, _position_shape(y_pred.shape), y_pred.dtype)
             w = _weighted_elements(w, y_pred.shape)
         if not per_position:
-            return BinaryCrossentropyFromLogits.apply(y_pred, y_true, weight=w)
-        elements = BinaryCrossentropyFromLogits.apply(y_pred, y_true, weight=w, reduce=False)
+            return BinaryCrossentropyFromLogitsOp.apply(y_pred, y_true, weight=w)
+        elements = BinaryCrossentropyFromLogitsOp.apply(y_pred, y_true, weight=w, reduce=False)
         return elements if y_pred.ndim <= 1 else elements.mean(axis=-1)
     p = y_pred.clip(EPSILON, 1 - EPSILON)
     elementwise = -(y_true * p.log() + (1 - y_true) * (1 - p).log())
@@ -307,10 +309,12 @@ def _binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
 
 # -- categorical cross-entropy -----------------------------------------------------
 
-class CategoricalCrossentropyFromLogits(Function):
+class CategoricalCrossentropyFromLogitsOp(Function):
     """L = -(1/N) Σ_samples w · Σ_k y_k · log_softmax(z)_k, classes on the last axis
     (w = 1 without weight, else one weight per sample, shape (..., 1)).
     ∂L/∂z = w·(softmax(z)·Σ_k y_k - y)/N,  ∂L/∂y = -w·log_softmax(z)/N."""
+    op = "categorical_crossentropy"
+
     def forward(self, z, y, weight=None, reduce=True):
         # reduce=False: the per-sample w·ℓ (shape z.shape[:-1]) instead of their mean.
         self.log_p = stable_log_softmax(z)
@@ -372,7 +376,7 @@ def _categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = Fals
     if sample_weight is not None:
         w = _sample_weight(name, sample_weight, y_pred.shape[:-1], y_pred.dtype)[..., None]
     if from_logits:
-        return CategoricalCrossentropyFromLogits.apply(y_pred, y_true, weight=w,
+        return CategoricalCrossentropyFromLogitsOp.apply(y_pred, y_true, weight=w,
                                                        reduce=not per_position)
     _check_probabilities(name, y_pred)
     p = (y_pred / y_pred.sum(axis=-1, keepdims=True)).clip(EPSILON, 1 - EPSILON)
@@ -418,11 +422,13 @@ def _class_labels(name: str, y_true: Any, shape: tuple[int, ...], num_classes: i
     return labels
 
 
-class SparseCategoricalCrossentropyFromLogits(Function):
+class SparseCategoricalCrossentropyFromLogitsOp(Function):
     """L = -Σ_i c_i · log_softmax(z_i)[y_i], classes on z's last axis, y_i an integer
     label per position i and c_i a coefficient per position (weight / denominator,
     0 at ignored positions). ∂L/∂z_i = c_i·(softmax(z_i) - onehot(y_i)): the one-hot
     is never built, its -c_i is subtracted at the label's index only."""
+    op = "sparse_categorical_crossentropy"
+
     def forward(self, z, labels, coef, reduce=True):
         # reduce=False: the per-position -c_i log_softmax(z_i)[y_i] instead of their sum.
         self.log_p = stable_log_softmax(z)
@@ -502,7 +508,7 @@ def _sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool
         coef = coef / valid if valid else coef * 0  # all ignored: the loss is 0, not 0/0
     labels = np.where(mask, labels, 0)              # any class: its coefficient is 0
     if from_logits:
-        return SparseCategoricalCrossentropyFromLogits.apply(
+        return SparseCategoricalCrossentropyFromLogitsOp.apply(
             y_pred, labels=labels, coef=coef, reduce=not per_position)
     _check_probabilities(name, y_pred)
     p = (y_pred / y_pred.sum(axis=-1, keepdims=True)).clip(EPSILON, 1 - EPSILON)
@@ -567,10 +573,10 @@ def dice(y_true: Any, y_pred: Any, from_logits: bool = False, smooth: float = 1.
     weights = (None if sample_weight is None
                else _sample_weight(name, sample_weight, positions, y_pred.dtype))
     p = softmax(y_pred) if from_logits else y_pred
-    return SoftDice.apply(p, targets=targets, weights=weights, smooth=float(smooth), kept=kept)
+    return SoftDiceOp.apply(p, targets=targets, weights=weights, smooth=float(smooth), kept=kept)
 
 
-class SoftDice(Function):
+class SoftDiceOp(Function):
     """L = 1 - (1/|kept|) Σ_{k ∈ kept} D_k with D_k = (2 I_k + s) / den_k and
 
         I_k = Σ_i w_i p_ik t_ik,   den_k = Σ_i w_i p_ik + Σ_i w_i t_ik + s,
@@ -581,6 +587,8 @@ class SoftDice(Function):
     ∂L/∂p_ik = w_i (a_k t_ik + b_k) for k ∈ kept, 0 otherwise, where
     a_k = -2 / (|kept| den_k) and b_k = (2 I_k + s) / (|kept| den_k²).
     With labels, the sums are bincounts and the one-hot t is never built."""
+    op = "dice"
+
     def forward(self, p, targets, weights, smooth, kept):
         k = p.shape[-1]
         p2 = p.reshape(-1, k)

@@ -98,7 +98,7 @@ def autograd_dag(tensor: Tensor, names: Mapping[str, Tensor] | None = None
         nid = ids[id(t)]
         lines = [given[id(t)]] if id(t) in given else []
         if t._fn is not None:
-            lines.append(type(t._fn).__name__)
+            lines.append(t._fn.op or type(t._fn).__name__)   # the op, e.g. "matmul"
             kinds[nid] = "output" if t is tensor else "op"
             edges.extend((ids[id(inp)], nid) for inp in t._fn.inputs)
         else:

@@ -23,7 +23,7 @@ import numpy as np
 from .. import functional as F
 from .. import initializers, losses, optimizers
 from ..autograd import Function, Tensor, no_grad
-from ..ops.conv import Conv2D as LibraryConv2D
+from ..ops.conv import Conv2dOp as LibraryConv2D
 from ..datasets import _idx, mnist
 
 Op = Callable[..., Tensor]

@@ -36,13 +36,14 @@ from .layer import Layer, Shape
 
 # -- the resampling op ---------------------------------------------------------------------
 
-class _Gather(Function):
+class _GatherOp(Function):
     """out[n, p, c] = Σ_k w[n, p, k] · x[n, idx[n, p, k], c] + fill · w_out[n, p]
 
     x: (N, P_in, C), the images with their pixels flattened; idx, w: (N, P, k), the k
     source pixels of output pixel p and their weights; w_out: (N, P), the weight of the
     points outside the image. Backward: the transpose, a scatter-add of w · grad.
     """
+    op = "random_transform"
 
     def forward(self, x: np.ndarray, idx: np.ndarray, w: np.ndarray, w_out: np.ndarray,
                 fill: float) -> np.ndarray:
@@ -83,7 +84,7 @@ def _resample(x: Tensor, y: np.ndarray, x_src: np.ndarray, fill: float,
     idx = np.where(inside, rows * w + cols, 0).astype(np.int64).reshape(n, h * w, -1)
     w_in = np.where(inside, weights, 0.0)
     w_out = (weights - w_in).sum(axis=-1).reshape(n, h * w)
-    out = _Gather.apply(x.reshape(n, h * w, c), idx=idx, w=w_in.reshape(n, h * w, -1),
+    out = _GatherOp.apply(x.reshape(n, h * w, c), idx=idx, w=w_in.reshape(n, h * w, -1),
                         w_out=w_out, fill=float(fill))
     return out.reshape(n, h, w, c)
 

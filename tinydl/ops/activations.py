@@ -67,8 +67,10 @@ def stable_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return e
 
 
-class Sigmoid(Function):
+class SigmoidOp(Function):
     """σ(x) = 1/(1+e^{-x});  σ'(x) = σ(x)(1-σ(x))."""
+    op = "sigmoid"
+
     def forward(self, x):
         self.out = stable_sigmoid(x)
         return self.out
@@ -85,8 +87,10 @@ def _split(work, x: np.ndarray) -> None:
         over_batch(work, len(x), x.size)
 
 
-class ReLU(Function):
+class ReluOp(Function):
     """relu(x) = max(0, x);  relu'(x) = 1 for x > 0, 0 for x < 0 (we take 0 at x = 0)."""
+    op = "relu"
+
     def forward(self, x):
         self.out = np.empty_like(x)
         _split(lambda s: np.maximum(x[s], 0, out=self.out[s]), x)
@@ -98,8 +102,10 @@ class ReLU(Function):
         return dx
 
 
-class Tanh(Function):
+class TanhOp(Function):
     """tanh(x);  tanh'(x) = 1 - tanh²(x)."""
+    op = "tanh"
+
     def forward(self, x):
         self.out = np.tanh(x)
         return self.out
@@ -108,11 +114,13 @@ class Tanh(Function):
         return grad * (1 - self.out * self.out)
 
 
-class LeakyReLU(Function):
+class LeakyReluOp(Function):
     """f(x) = x for x > 0, alpha·x otherwise;  f'(x) = 1 or alpha.
 
     With 0 ≤ alpha < 1, f(x) = max(x, alpha·x), and f(x) > 0 exactly where x > 0, so the
     backward reads the slope off the output (no mask array is kept)."""
+    op = "leaky_relu"
+
     def forward(self, x, alpha=0.2):
         self.alpha, self.out = alpha, np.empty_like(x)
 
@@ -138,9 +146,11 @@ class LeakyReLU(Function):
 
 
 
-class Softmax(Function):
+class SoftmaxOp(Function):
     """s_i = e^{x_i} / Σ_j e^{x_j} along `axis`, computed as e^{x_i - m} / Σ_j e^{x_j - m}
     with m = max_j x_j (same value, no overflow).  ∂L/∂x = s ⊙ (g - Σ_j g_j s_j)."""
+    op = "softmax"
+
     def forward(self, x, axis=-1):
         self.axis = axis
         self.out = stable_softmax(x, axis)
@@ -153,9 +163,11 @@ class Softmax(Function):
         return gs
 
 
-class LogSoftmax(Function):
+class LogSoftmaxOp(Function):
     """log s_i = (x_i - m) - log Σ_j e^{x_j - m}, m = max_j x_j.
     ∂L/∂x = g - softmax(x) · Σ_j g_j."""
+    op = "log_softmax"
+
     def forward(self, x, axis=-1):
         self.axis = axis
         self.out = stable_log_softmax(x, axis)
@@ -167,7 +179,7 @@ class LogSoftmax(Function):
 
 def sigmoid(x: Any) -> Tensor:
     """Logistic sigmoid 1/(1+e^{-x}), elementwise, in (0, 1)."""
-    return Sigmoid.apply(x)
+    return SigmoidOp.apply(x)
 
 
 def relu(x: Any, negative_slope: float = 0.0, max_value: float | None = None,
@@ -176,37 +188,39 @@ def relu(x: Any, negative_slope: float = 0.0, max_value: float | None = None,
     f(x) = max_value for x ≥ max_value, x for threshold < x < max_value and
     negative_slope·(x - threshold) for x ≤ threshold (keras.activations.relu)."""
     if negative_slope == 0 and max_value is None and threshold == 0:
-        return ReLU.apply(x)
-    return ReLUGeneral.apply(x, negative_slope=float(negative_slope), threshold=float(threshold),
+        return ReluOp.apply(x)
+    return ReluGeneralOp.apply(x, negative_slope=float(negative_slope), threshold=float(threshold),
                              max_value=None if max_value is None else float(max_value))
 
 
 def tanh(x: Any) -> Tensor:
     """Hyperbolic tangent, elementwise, in (-1, 1)."""
-    return Tanh.apply(x)
+    return TanhOp.apply(x)
 
 
 def leaky_relu(x: Any, alpha: float = 0.2) -> Tensor:
     """x for x > 0, alpha·x otherwise (alpha = 0.2 as keras.activations.leaky_relu)."""
     if not 0 <= alpha < 1:
         raise ValueError(f"leaky_relu: alpha must be in [0, 1), got {alpha}")
-    return LeakyReLU.apply(x, alpha=alpha)
+    return LeakyReluOp.apply(x, alpha=alpha)
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """Softmax along `axis`: non-negative, sums to 1 along that axis."""
-    return Softmax.apply(x, axis=axis)
+    return SoftmaxOp.apply(x, axis=axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """log(softmax(x)) along `axis`, computed without forming softmax (stable)."""
-    return LogSoftmax.apply(x, axis=axis)
+    return LogSoftmaxOp.apply(x, axis=axis)
 
 
-class ELU(Function):
+class EluOp(Function):
     """elu(x) = x for x > 0, alpha·(e^x - 1) for x ≤ 0 (Clevert et al., 2016);
     elu'(x) = 1 for x > 0, alpha·e^x = elu(x) + alpha for x ≤ 0 (read off the output).
     e^x is taken of min(x, 0) only, so nothing overflows."""
+    op = "elu"
+
     def forward(self, x, alpha=1.0):
         self.alpha, self.positive = alpha, x > 0
         self.out = np.where(self.positive, x, alpha * np.expm1(np.minimum(x, 0)))
@@ -216,13 +230,15 @@ class ELU(Function):
         return grad * np.where(self.positive, 1.0, self.out + self.alpha).astype(grad.dtype)
 
 
-class ReLUGeneral(Function):
+class ReluGeneralOp(Function):
     """Keras' relu with options (threshold t ≥ 0, max_value M, negative_slope a):
 
         f(x) = min(x, M)         for x > t
         f(x) = a·(x - t)         for x ≤ t
     f'(x) = 1 for t < x < M, a for x < t, 0 for x > M (at the kinks: the lower side's
     slope at t, 0 at M)."""
+    op = "relu"
+
     def forward(self, x, negative_slope=0.0, max_value=None, threshold=0.0):
         self.above = x > threshold
         y = np.where(self.above, x, negative_slope * (x - threshold))
@@ -239,4 +255,4 @@ class ReLUGeneral(Function):
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
     """Exponential linear unit: x for x > 0, alpha·(e^x - 1) otherwise (keras.activations.elu)."""
-    return ELU.apply(x, alpha=float(alpha))
+    return EluOp.apply(x, alpha=float(alpha))

@@ -30,7 +30,7 @@ from ..autograd import Function, Tensor, to_array
 from ._geometry import channel_sums
 
 
-class BatchNorm(Function):
+class BatchNormOp(Function):
     """y = γ · x̂ + β with x̂ = (x - μ) / σ̂, σ̂ = √(σ² + ε); μ, σ² the batch moments of x.
 
     `centered` = x - μ and `variance` = σ² must come from x's own batch moments over every
@@ -47,6 +47,8 @@ class BatchNorm(Function):
     The two subtracted terms are the gradient flowing through μ and through σ²: their
     effect is that dL/dx has zero mean over each feature and is orthogonal to x̂.
     """
+    op = "batch_norm"
+
     def forward(self, x, gamma, beta, *, centered, variance, epsilon=1e-3):
         self.inv_std = 1.0 / np.sqrt(variance + epsilon)
         self.x_hat = centered
@@ -117,7 +119,7 @@ def batch_norm_with_moments(x: Any, gamma: Any, beta: Any,
     mean = channel_sums(x.data) / m
     centered = x.data - mean
     variance = channel_sums(np.square(centered)) / m
-    y = BatchNorm.apply(x, gamma, beta, centered=centered, variance=variance, epsilon=epsilon)
+    y = BatchNormOp.apply(x, gamma, beta, centered=centered, variance=variance, epsilon=epsilon)
     return y, mean, variance
 
 

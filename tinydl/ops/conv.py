@@ -68,7 +68,7 @@ from . import _patches
 from ._patches import patch_gradient, patch_product
 
 
-class Correlate2D(Function):
+class Correlate2dOp(Function):
     """Cross-correlation y[n,i,j,o] = Σ_{a,b,c} w[a,b,c,o] · x_p[n, s·i+d·a, s·j+d·b, c]
     (+ bias), d the dilation (1: the plain correlation).
 
@@ -78,6 +78,8 @@ class Correlate2D(Function):
     P's pieces kept from the forward pass up to _patches.KEEP_BYTES, else built again, and db = Σ G
     out of the same product), and dx the adjoint of the correlation (`input_gradient`).
     """
+    op = "correlate2d"
+
     def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1, op="correlate2d",
                 relu=False):
         self.strides, self.dilation, pads, out_hw = kernel_geometry(x, w, strides, padding,
@@ -112,15 +114,17 @@ class Correlate2D(Function):
         return (dx, dw, db) if self.has_bias else (dx, dw)
 
 
-class Conv2D(Function):
+class Conv2dOp(Function):
     """True convolution (the article's formula): correlation with the kernel flipped,
     conv2d(x, w) = correlate2d(x, w[::-1, ::-1]); the kernel gradient is flipped back.
 
     relu=True (what the Conv2D layer asks for with activation='relu') returns
     max(0, conv2d(x, w) + b) as one op: the ReLU runs on each piece of the output while
     it is in the cache, and its backward is folded into the kernel gradient's pieces."""
+    op = "conv2d"
+
     def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1, relu=False):
-        self.corr = Correlate2D()
+        self.corr = Correlate2dOp()
         return self.corr.forward(x, w[::-1, ::-1], b, strides, padding, dilation_rate,
                                  op="conv2d", relu=relu)
 
@@ -151,7 +155,7 @@ def conv2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = "vali
     Equals `correlate2d(x, w[::-1, ::-1], b, strides, padding, dilation_rate)`: Keras and
     PyTorch "convolution" is correlate2d, not this.
     """
-    return Conv2D.apply(*op_inputs(x, w, b, "conv2d"), strides=strides, padding=padding,
+    return Conv2dOp.apply(*op_inputs(x, w, b, "conv2d"), strides=strides, padding=padding,
                         dilation_rate=dilation_rate)
 
 
@@ -161,7 +165,7 @@ def conv2d_relu(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = 
     layer runs for activation='relu'. Same arguments and shapes as `conv2d`; the ReLU is
     applied to each piece of the output while it is in the cache, and its backward is
     folded into the kernel gradient's pieces when x needs no gradient."""
-    return Conv2D.apply(*op_inputs(x, w, b, "conv2d"), strides=strides, padding=padding,
+    return Conv2dOp.apply(*op_inputs(x, w, b, "conv2d"), strides=strides, padding=padding,
                         dilation_rate=dilation_rate, relu=True)
 
 
@@ -174,7 +178,7 @@ def correlate2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = 
     Same arguments, shapes and padding rules as `conv2d`; it equals
     `conv2d(x, w[::-1, ::-1], ...)` (the kernel flipped along both spatial axes).
     """
-    return Correlate2D.apply(*op_inputs(x, w, b, "correlate2d"), strides=strides, padding=padding,
+    return Correlate2dOp.apply(*op_inputs(x, w, b, "correlate2d"), strides=strides, padding=padding,
                              dilation_rate=dilation_rate)
 
 

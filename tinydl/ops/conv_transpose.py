@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function, Tensor
-from ._geometry import (as_pair, channel_sums, check_nhwc, op_inputs, output_padding_pair, pad_or_crop,
-                        transposed_size)
+from ._geometry import (as_pair, channel_sums, check_nhwc, op_inputs, output_padding_pair,
+                        pad_or_crop, transposed_size)
 from ._input_grad import input_gradient
 from . import _patches
 from ._patches import patch_gradient, patch_product
@@ -38,18 +38,20 @@ def _transpose_geometry(y: np.ndarray, w: np.ndarray, strides: Any, padding: Any
     return (sh, sw), ((top, bottom), (left, right)), (ho, wo)
 
 
-class Correlate2DTranspose(Function):
-    """The adjoint of Correlate2D with respect to x. Kernel w (kh, kw, C_out, C_in), y
+class Correlate2dTransposeOp(Function):
+    """The adjoint of Correlate2dOp with respect to x. Kernel w (kh, kw, C_out, C_in), y
     (N, h, w, C_in); into zeros x_p (N, H + top + bottom, W + left + right, C_out):
 
         x_p[n, s_h·i + a, s_w·j + b, c] += Σ_o w[a, b, c, o] · y[n, i, j, o]
 
     then out = x_p with the padding cut off, + bias[c].
-    Forward: `input_gradient`, the very code of Correlate2D's dx.
+    Forward: `input_gradient`, the very code of Correlate2dOp's dx.
     Backward with G = dL/d(out) padded like x_p and P = im2col(G_p) (N·h·w, kh·kw·C_out):
     dL/dy = P·W (the forward correlation correlate2d(G, w), same strides and padding),
     dL/dW = Pᵀ·Y with Y = y as (N·h·w, C_in), and dL/db = Σ G over n and the pixels.
     """
+    op = "correlate2d_transpose"
+
     def forward(self, y, w, b=None, strides=1, padding="valid", output_padding=None,
                 op="correlate2d_transpose"):
         self.strides, self.pads, (ho, wo) = _transpose_geometry(y, w, strides, padding,
@@ -82,12 +84,14 @@ class Correlate2DTranspose(Function):
         return (dy, dw, db) if self.has_bias else (dy, dw)
 
 
-class Conv2DTranspose(Function):
+class Conv2dTransposeOp(Function):
     """The adjoint of Conv2D with respect to x: Correlate2DTranspose with the kernel
     flipped, conv2d_transpose(y, w) = correlate2d_transpose(y, w[::-1, ::-1]); the kernel
     gradient is flipped back."""
+    op = "conv2d_transpose"
+
     def forward(self, y, w, b=None, strides=1, padding="valid", output_padding=None):
-        self.corr = Correlate2DTranspose()
+        self.corr = Correlate2dTransposeOp()
         return self.corr.forward(y, w[::-1, ::-1], b, strides, padding, output_padding,
                                  op="conv2d_transpose")
 
@@ -140,7 +144,7 @@ def conv2d_transpose(y: Any, w: Any, b: Any = None, strides: Any = 1, padding: A
     Equals `correlate2d_transpose(y, w[::-1, ::-1], b, ...)`. Keras' Conv2DTranspose and
     torch.nn.functional.conv_transpose2d compute correlate2d_transpose, not this.
     """
-    return Conv2DTranspose.apply(*op_inputs(y, w, b, "conv2d_transpose", "y"), strides=strides,
+    return Conv2dTransposeOp.apply(*op_inputs(y, w, b, "conv2d_transpose", "y"), strides=strides,
                                  padding=padding, output_padding=output_padding)
 
 
@@ -157,6 +161,6 @@ def correlate2d_transpose(y: Any, w: Any, b: Any = None, strides: Any = 1, paddi
     (C_in, C_out, kh, kw) is w_torch.transpose(2, 3, 1, 0) here (NCHW data: transpose
     (0, 2, 3, 1)); PyTorch's int padding p and output_padding q mean the same as here.
     """
-    return Correlate2DTranspose.apply(*op_inputs(y, w, b, "correlate2d_transpose", "y"),
+    return Correlate2dTransposeOp.apply(*op_inputs(y, w, b, "correlate2d_transpose", "y"),
                                       strides=strides, padding=padding,
                                       output_padding=output_padding)

@@ -32,7 +32,7 @@ from ._geometry import (channel_sums, check_nhwc, op_inputs, pad_or_crop, spatia
                    window_offset)
 
 
-class DepthwiseCorrelate2D(Function):
+class DepthwiseCorrelate2dOp(Function):
     """Depthwise cross-correlation,
     y[n, i, j, c, m] = Σ_{a,b} w[a, b, c, m] · x_p[n, s·i + d·a, s·j + d·b, c] (+ bias),
     returned with the last two axes merged into channel c·M + m.
@@ -46,6 +46,8 @@ class DepthwiseCorrelate2D(Function):
         dx_p at offset (a, b) += Σ_m G[..., c, m] · w[a, b, c, m]   (then the padding is cut off)
         db = Σ_{n,i,j} G
     """
+    op = "depthwise_correlate2d"
+
     def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1,
                 op="depthwise_correlate2d"):
         check_nhwc(x, op)
@@ -99,11 +101,13 @@ class DepthwiseCorrelate2D(Function):
         return (dx, dw, db) if self.has_bias else (dx, dw)
 
 
-class DepthwiseConv2D(Function):
-    """Depthwise true convolution: DepthwiseCorrelate2D with the kernel flipped in both
+class DepthwiseConv2dOp(Function):
+    """Depthwise true convolution: DepthwiseCorrelate2dOp with the kernel flipped in both
     spatial axes; the kernel gradient is flipped back."""
+    op = "depthwise_conv2d"
+
     def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1):
-        self.corr = DepthwiseCorrelate2D()
+        self.corr = DepthwiseCorrelate2dOp()
         return self.corr.forward(x, w[::-1, ::-1], b, strides, padding, dilation_rate,
                                  op="depthwise_conv2d")
 
@@ -136,5 +140,5 @@ def depthwise_conv2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: A
     Returns:
         (N, H_out, W_out, C·M), the output sizes of `conv2d`.
     """
-    return DepthwiseConv2D.apply(*op_inputs(x, w, b, "depthwise_conv2d"), strides=strides,
+    return DepthwiseConv2dOp.apply(*op_inputs(x, w, b, "depthwise_conv2d"), strides=strides,
                                  padding=padding, dilation_rate=dilation_rate)

@@ -8,13 +8,15 @@ import numpy as np
 from ..autograd import Function, Tensor, to_array
 
 
-class Dropout(Function):
+class DropoutOp(Function):
     """Inverted dropout: y = x · m / (1 - rate), m_i ~ Bernoulli(1 - rate).
 
     Each unit is zeroed with probability `rate` and the survivors are scaled up by
     1/(1 - rate), so that E[y] = x and nothing needs rescaling at inference time.
     dL/dx = dL/dy · m / (1 - rate), with the same mask m.
     """
+    op = "dropout"
+
     def forward(self, x, rate=0.5, rng=None):
         keep = rng.random(x.shape) >= rate
         self.scale = keep.astype(x.dtype) / x.dtype.type(1 - rate)
@@ -42,4 +44,4 @@ def dropout(x: Any, rate: float, training: bool = True,
         return x
     if not isinstance(rng, np.random.Generator):
         rng = np.random.default_rng(rng)
-    return Dropout.apply(x, rate=rate, rng=rng)
+    return DropoutOp.apply(x, rate=rate, rng=rng)

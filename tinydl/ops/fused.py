@@ -38,7 +38,7 @@ from ._patches import (add_transposed_product, is_pointwise, kernel_matrix, patc
 from .pooling import MAX_TILED_OFFSETS, route_tiled, tiled_max
 
 
-class Conv2DReLUMaxPool(Function):
+class Conv2dReluMaxPoolOp(Function):
     """The op of `conv2d_relu_max_pool` (see the module docstring for the math): the
     forward keeps the pooled map y, the winner offsets and (up to _patches.KEEP_BYTES) the
     patch pieces; the backward returns (dx, dw[, db]), each only where asked for."""
@@ -132,6 +132,6 @@ def conv2d_relu_max_pool(x: Any, w: Any, b: Any = None, strides: Any = 1, paddin
     Returns:
         (N, Ho // ph, Wo // pw, C_out), (Ho, Wo) the convolution's output size.
     """
-    return Conv2DReLUMaxPool.apply(*op_inputs(x, w, b, Conv2DReLUMaxPool.op), strides=strides,
+    return Conv2dReluMaxPoolOp.apply(*op_inputs(x, w, b, Conv2dReluMaxPoolOp.op), strides=strides,
                                    padding=padding, dilation_rate=dilation_rate,
                                    pool_size=pool_size)

@@ -41,8 +41,10 @@ def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
-class LayerNorm(Function):
+class LayerNormOp(Function):
     """y = γ · (x - μ)/√(σ² + ε) + β over `axes` (see the module for the backward)."""
+    op = "layer_norm"
+
     def forward(self, x, gamma, beta, axes=(-1,), epsilon=1e-3):
         self.axes = axes
         bshape = [x.shape[a] if a in axes else 1 for a in range(x.ndim)]
@@ -88,4 +90,4 @@ def layer_norm(x: Any, gamma: Any, beta: Any, axis: Any = -1, epsilon: float = 1
                              f"of x's normalized axes {axes} (x has shape {x.shape})")
     if not epsilon > 0:
         raise ValueError(f"{op}: epsilon must be > 0, got {epsilon!r}")
-    return LayerNorm.apply(x, gamma, beta, axes=axes, epsilon=float(epsilon))
+    return LayerNormOp.apply(x, gamma, beta, axes=axes, epsilon=float(epsilon))

@@ -29,8 +29,10 @@ def _operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
 
 # -- arithmetic ---------------------------------------------------------------
 
-class Add(Function):
+class AddOp(Function):
     """z = a + b;  dz/da = 1, dz/db = 1."""
+    op = "add"
+
     def forward(self, a, b):
         return a + b
 
@@ -38,8 +40,10 @@ class Add(Function):
         return grad, grad
 
 
-class Sub(Function):
+class SubOp(Function):
     """z = a - b;  dz/da = 1, dz/db = -1."""
+    op = "sub"
+
     def forward(self, a, b):
         return a - b
 
@@ -47,8 +51,10 @@ class Sub(Function):
         return grad, -grad
 
 
-class Mul(Function):
+class MulOp(Function):
     """z = a * b (elementwise);  dz/da = b, dz/db = a."""
+    op = "mul"
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a * b
@@ -57,8 +63,10 @@ class Mul(Function):
         return grad * self.b, grad * self.a
 
 
-class Div(Function):
+class DivOp(Function):
     """z = a / b;  dz/da = 1/b, dz/db = -a/b²."""
+    op = "div"
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a / b
@@ -68,8 +76,10 @@ class Div(Function):
         return ga, (-ga * self.a / self.b if self.needs_grad[1] else None)
 
 
-class Neg(Function):
+class NegOp(Function):
     """z = -a."""
+    op = "neg"
+
     def forward(self, a):
         return -a
 
@@ -77,8 +87,10 @@ class Neg(Function):
         return -grad
 
 
-class Pow(Function):
+class PowOp(Function):
     """z = a ** b;  dz/da = b·a^(b-1), dz/db = a^b·ln(a) (needs a > 0)."""
+    op = "pow"
+
     def forward(self, a, b):
         self.a, self.b = a, b
         self.out = a ** b
@@ -90,12 +102,14 @@ class Pow(Function):
         return ga, gb
 
 
-class MatMul(Function):
+class MatmulOp(Function):
     """z = a @ b with NumPy's matmul rules (1-D operands, batched broadcasting).
 
     For 2-D a (n, k) and b (k, m): dL/da = g @ bᵀ, dL/db = aᵀ @ g with g = dL/dz (n, m).
     A 1-D operand is treated as a row (a) or column (b) vector and squeezed back.
     """
+    op = "matmul"
+
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: operands must be at least 1-D; got shapes {a.shape} and "
@@ -133,37 +147,37 @@ def _matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def add(a: Any, b: Any) -> Tensor:
     """Elementwise a + b with broadcasting."""
-    return Add.apply(*_operands(a, b, "add"))
+    return AddOp.apply(*_operands(a, b, "add"))
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """Elementwise a - b with broadcasting."""
-    return Sub.apply(*_operands(a, b, "sub"))
+    return SubOp.apply(*_operands(a, b, "sub"))
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise a * b with broadcasting."""
-    return Mul.apply(*_operands(a, b, "mul"))
+    return MulOp.apply(*_operands(a, b, "mul"))
 
 
 def div(a: Any, b: Any) -> Tensor:
     """Elementwise a / b with broadcasting."""
-    return Div.apply(*_operands(a, b, "div"))
+    return DivOp.apply(*_operands(a, b, "div"))
 
 
 def pow(a: Any, b: Any) -> Tensor:
     """Elementwise a ** b with broadcasting (a > 0 where b is differentiated)."""
-    return Pow.apply(*_operands(a, b, "pow"))
+    return PowOp.apply(*_operands(a, b, "pow"))
 
 
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product a @ b (NumPy matmul semantics, batch axes broadcast)."""
-    return MatMul.apply(*_operands(a, b, "matmul"))
+    return MatmulOp.apply(*_operands(a, b, "matmul"))
 
 
 def neg(a: Any) -> Tensor:
     """-a."""
-    return Neg.apply(a)
+    return NegOp.apply(a)
 
 
 # -- reductions -----------------------------------------------------------------
@@ -187,8 +201,10 @@ def _expand_back(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.
     return grad if keepdims else np.expand_dims(grad, axes)
 
 
-class Sum(Function):
+class SumOp(Function):
     """z = Σ_axes x;  every summed element gets the gradient of its sum."""
+    op = "sum"
+
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axes, self.keepdims = x.shape, _normalize_axis(axis, x.ndim, "sum"), keepdims
         return x.sum(axis=self.axes, keepdims=keepdims)
@@ -197,8 +213,10 @@ class Sum(Function):
         return np.broadcast_to(_expand_back(grad, self.axes, self.keepdims), self.shape)
 
 
-class Mean(Function):
+class MeanOp(Function):
     """z = (1/n) Σ_axes x, n = number of elements reduced."""
+    op = "mean"
+
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axes, self.keepdims = x.shape, _normalize_axis(axis, x.ndim, "mean"), keepdims
         self.count = int(np.prod([x.shape[a] for a in self.axes]))
@@ -211,9 +229,11 @@ class Mean(Function):
         return np.broadcast_to(g, self.shape)
 
 
-class Max(Function):
+class MaxOp(Function):
     """z = max_axes x. The gradient goes to the maximal element; when several elements
     tie for the maximum it is split equally among them (a valid subgradient)."""
+    op = "max"
+
     def forward(self, x, axis=None, keepdims=False):
         self.axes, self.keepdims = _normalize_axis(axis, x.ndim, "max"), keepdims
         if any(x.shape[a] == 0 for a in self.axes):
@@ -229,23 +249,25 @@ class Max(Function):
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Sum over `axis` (an int, a tuple, or None for all axes)."""
-    return Sum.apply(x, axis=axis, keepdims=keepdims)
+    return SumOp.apply(x, axis=axis, keepdims=keepdims)
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Mean over `axis` (an int, a tuple, or None for all axes)."""
-    return Mean.apply(x, axis=axis, keepdims=keepdims)
+    return MeanOp.apply(x, axis=axis, keepdims=keepdims)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Maximum over `axis` (an int, a tuple, or None for all axes)."""
-    return Max.apply(x, axis=axis, keepdims=keepdims)
+    return MaxOp.apply(x, axis=axis, keepdims=keepdims)
 
 
 # -- elementwise math -----------------------------------------------------------
 
-class Exp(Function):
+class ExpOp(Function):
     """z = eˣ;  dz/dx = eˣ."""
+    op = "exp"
+
     def forward(self, x):
         self.out = np.exp(x)
         return self.out
@@ -254,8 +276,10 @@ class Exp(Function):
         return grad * self.out
 
 
-class Log(Function):
+class LogOp(Function):
     """z = ln x;  dz/dx = 1/x. Gives -inf at 0 and nan below 0, like NumPy."""
+    op = "log"
+
     def forward(self, x):
         self.x = x
         return np.log(x)
@@ -264,8 +288,10 @@ class Log(Function):
         return grad / self.x
 
 
-class Sqrt(Function):
+class SqrtOp(Function):
     """z = √x;  dz/dx = 1/(2√x)."""
+    op = "sqrt"
+
     def forward(self, x):
         self.out = np.sqrt(x)
         return self.out
@@ -274,8 +300,10 @@ class Sqrt(Function):
         return grad / (2 * self.out)
 
 
-class Abs(Function):
+class AbsOp(Function):
     """z = |x|;  dz/dx = sign(x) (0 at the kink x = 0)."""
+    op = "abs"
+
     def forward(self, x):
         self.x = x
         return np.abs(x)
@@ -284,8 +312,10 @@ class Abs(Function):
         return grad * np.sign(self.x)
 
 
-class Clip(Function):
+class ClipOp(Function):
     """z = min(max(x, lo), hi);  dz/dx = 1 where lo ≤ x ≤ hi, else 0."""
+    op = "clip"
+
     def forward(self, x, lo=None, hi=None):
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"clip: lower bound {lo} is above upper bound {hi}")
@@ -302,24 +332,24 @@ class Clip(Function):
 
 def exp(x: Any) -> Tensor:
     """Elementwise eˣ."""
-    return Exp.apply(x)
+    return ExpOp.apply(x)
 
 
 def log(x: Any) -> Tensor:
     """Elementwise natural logarithm."""
-    return Log.apply(x)
+    return LogOp.apply(x)
 
 
 def sqrt(x: Any) -> Tensor:
     """Elementwise square root."""
-    return Sqrt.apply(x)
+    return SqrtOp.apply(x)
 
 
 def abs(x: Any) -> Tensor:
     """Elementwise |x|."""
-    return Abs.apply(x)
+    return AbsOp.apply(x)
 
 
 def clip(x: Any, lo: float | None = None, hi: float | None = None) -> Tensor:
     """Elementwise clamp into [lo, hi] (either bound may be None)."""
-    return Clip.apply(x, lo=lo, hi=hi)
+    return ClipOp.apply(x, lo=lo, hi=hi)

@@ -23,7 +23,7 @@ from ._geometry import as_pair, check_nhwc, padding_amounts, window_offset
 MAX_TILED_OFFSETS = 255
 
 
-class _Pool2D(Function):
+class Pool2dOp(Function):
     op = "pool2d"
 
     def setup(self, x, pool_size, strides, padding, fill):
@@ -106,7 +106,7 @@ def _gradient_buffer(shape: tuple[int, ...], axis: int, k: int, stride: int, n: 
     return (np.empty if tiled else np.zeros)(shape, dtype=dtype)
 
 
-class MaxPool2D(_Pool2D):
+class MaxPool2dOp(Pool2dOp):
     """A 2-D window's maximum is the maximum of its rows' maxima, so max-pooling runs as
     two 1-D passes: across each window's columns (one maximum per image row and window
     column), then down each window's rows. Each pass is a running maximum over the
@@ -212,7 +212,7 @@ def route_tiled(grad: np.ndarray, winner: np.ndarray, pool: tuple[int, int],
         np.multiply(grad, won, out=blocks[:, :, k // pw, :, k % pw])
 
 
-class AvgPool2D(_Pool2D):
+class AvgPool2dOp(Pool2dOp):
     """y = (window sum) / (number of real pixels in the window); backward spreads
     g / count evenly over each window's pixels."""
     op = "avg_pool2d"
@@ -241,7 +241,7 @@ def max_pool2d(x: Any, pool_size: Any = 2, strides: Any = None, padding: Any = "
     strides default to pool_size; Ho = floor((H + pads - ph) / sh) + 1.
     """
     x = x if isinstance(x, Tensor) else Tensor(to_array(x, "max_pool2d", "x"))
-    return MaxPool2D.apply(x, pool_size=pool_size, strides=strides, padding=padding)
+    return MaxPool2dOp.apply(x, pool_size=pool_size, strides=strides, padding=padding)
 
 
 def avg_pool2d(x: Any, pool_size: Any = 2, strides: Any = None, padding: Any = "valid") -> Tensor:
@@ -250,4 +250,4 @@ def avg_pool2d(x: Any, pool_size: Any = 2, strides: Any = None, padding: Any = "
     strides default to pool_size; padded pixels are not counted in the mean.
     """
     x = x if isinstance(x, Tensor) else Tensor(to_array(x, "avg_pool2d", "x"))
-    return AvgPool2D.apply(x, pool_size=pool_size, strides=strides, padding=padding)
+    return AvgPool2dOp.apply(x, pool_size=pool_size, strides=strides, padding=padding)

@@ -64,8 +64,10 @@ def interpolation_matrix(length: int, new_length: int) -> np.ndarray:
     return a
 
 
-class UpSampling2D(Function):
+class Upsampling2dOp(Function):
     """Nearest-neighbour or bilinear upsampling by integer factors (see the module)."""
+    op = "upsampling2d"
+
     def forward(self, x, size=(2, 2), interpolation="nearest"):
         op = "upsampling2d"
         check_nhwc(x, op)
@@ -125,9 +127,11 @@ def padding_pairs(padding: Any, op: str) -> tuple[tuple[int, int], tuple[int, in
                      f"pairs ((top, bottom), (left, right)); got {padding!r}")
 
 
-class Pad2D(Function):
+class Pad2dOp(Function):
     """x_p[n, top + r, left + t, c] = x[n, r, t, c], `value` elsewhere. Backward: the
     gradient with the border cut off."""
+    op = "pad2d"
+
     def forward(self, x, padding=(1, 1), value=0.0):
         op = "pad2d"
         check_nhwc(x, op)
@@ -156,7 +160,7 @@ def upsampling2d(x: Any, size: Any = (2, 2), interpolation: str = "nearest") -> 
             UpSampling2D(interpolation='bilinear')): see the module docstring for the
             formula.
     """
-    return UpSampling2D.apply(_input(x, "upsampling2d"), size=size, interpolation=interpolation)
+    return Upsampling2dOp.apply(_input(x, "upsampling2d"), size=size, interpolation=interpolation)
 
 
 def pad2d(x: Any, padding: Any = (1, 1), value: float = 0.0) -> Tensor:
@@ -170,7 +174,7 @@ def pad2d(x: Any, padding: Any = (1, 1), value: float = 0.0) -> Tensor:
             at the bottom, p_w columns left and right), or ((top, bottom), (left, right)).
         value: the constant of the border (not differentiated).
     """
-    return Pad2D.apply(_input(x, "pad2d"), padding=padding, value=value)
+    return Pad2dOp.apply(_input(x, "pad2d"), padding=padding, value=value)
 
 
 # -- resizing to a given size ----------------------------------------------------
@@ -185,8 +189,10 @@ def nearest_matrix(length: int, new_length: int) -> np.ndarray:
     return a
 
 
-class Resize2D(Function):
+class Resize2dOp(Function):
     """y[n] = A_h · x[n] · A_wᵀ per channel (see the module)."""
+    op = "resize2d"
+
     def forward(self, x, size=(1, 1), interpolation="bilinear"):
         n, h, w, c = self.x_shape = x.shape
         ho, wo = size
@@ -222,4 +228,4 @@ def resize2d(x: Any, size: Any, interpolation: str = "bilinear") -> Tensor:
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"{op}: interpolation must be one of {INTERPOLATIONS}, got "
                          f"{interpolation!r}")
-    return Resize2D.apply(x, size=(int(size[0]), int(size[1])), interpolation=interpolation)
+    return Resize2dOp.apply(x, size=(int(size[0]), int(size[1])), interpolation=interpolation)

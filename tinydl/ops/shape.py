@@ -12,7 +12,9 @@ import numpy as np
 
 from ..autograd import Function, Tensor, to_array
 
-class Reshape(Function):
+class ReshapeOp(Function):
+    op = "reshape"
+
     def forward(self, x, shape):
         self.shape = x.shape
         try:
@@ -25,8 +27,10 @@ class Reshape(Function):
         return grad.reshape(self.shape)
 
 
-class Transpose(Function):
+class TransposeOp(Function):
     """Permute axes; the gradient is permuted back with the inverse permutation."""
+    op = "transpose"
+
     def forward(self, x, axes=None):
         self.axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(axes)
         if sorted(a % x.ndim if x.ndim else a for a in self.axes) != list(range(x.ndim)):
@@ -43,10 +47,12 @@ def _is_basic_index(index: Any) -> bool:
                         for i in items)
 
 
-class GetItem(Function):
+class GetitemOp(Function):
     """z = x[index] for any NumPy index. Basic slices write the gradient back into
     place; advanced (integer-array) indices may repeat elements, so they use
     np.add.at, which adds every repeat."""
+    op = "getitem"
+
     def forward(self, x, index):
         self.shape, self.dtype, self.index = x.shape, x.dtype, index
         return x[index]
@@ -60,7 +66,9 @@ class GetItem(Function):
         return out
 
 
-class Concatenate(Function):
+class ConcatenateOp(Function):
+    op = "concatenate"
+
     def forward(self, *xs, axis=0):
         self.axis = axis
         self.splits = np.cumsum([x.shape[axis] for x in xs])[:-1]
@@ -70,7 +78,9 @@ class Concatenate(Function):
         return tuple(np.split(grad, self.splits, axis=self.axis))
 
 
-class Stack(Function):
+class StackOp(Function):
+    op = "stack"
+
     def forward(self, *xs, axis=0):
         self.axis = axis
         return np.stack(xs, axis=axis)
@@ -81,12 +91,12 @@ class Stack(Function):
 
 def reshape(x: Any, shape: Sequence[int] | int) -> Tensor:
     """Same elements in a new shape (one entry may be -1)."""
-    return Reshape.apply(x, shape=tuple(shape) if not isinstance(shape, int) else (shape,))
+    return ReshapeOp.apply(x, shape=tuple(shape) if not isinstance(shape, int) else (shape,))
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     """Permute the axes (reverse them when `axes` is None)."""
-    return Transpose.apply(x, axes=axes)
+    return TransposeOp.apply(x, axes=axes)
 
 
 def getitem(x: Any, index: Any) -> Tensor:
@@ -95,21 +105,21 @@ def getitem(x: Any, index: Any) -> Tensor:
         index = index.data
     if isinstance(index, tuple):
         index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return GetItem.apply(x, index=index)
+    return GetitemOp.apply(x, index=index)
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis; the gradient is split back."""
     if len(tensors) == 0:
         raise ValueError("concatenate: need at least one tensor")
-    return Concatenate.apply(*tensors, axis=axis)
+    return ConcatenateOp.apply(*tensors, axis=axis)
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join same-shape tensors along a new axis."""
     if len(tensors) == 0:
         raise ValueError("stack: need at least one tensor")
-    return Stack.apply(*tensors, axis=axis)
+    return StackOp.apply(*tensors, axis=axis)
 
 
 def flatten(x: Any) -> Tensor:

@@ -105,6 +105,7 @@ EXERCISE = Exercise(
         Check("backward passes gradcheck", backward_gradcheck),
     ),
     defines=("BinaryCrossentropy",),
-    forbidden=("binary_crossentropy", "BinaryCrossentropyFromLogits"),
+    forbidden=("binary_crossentropy", "BinaryCrossentropyFromLogits",
+               "BinaryCrossentropyFromLogitsOp"),
     trial=trial,
 )

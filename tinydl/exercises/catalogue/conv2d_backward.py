@@ -123,7 +123,8 @@ EXERCISE = Exercise(
         Check("all three, with strides and padding", gradient_of(("x", "w", "b"))),
     ),
     defines=("Conv2D",),
-    forbidden=("conv2d", "correlate2d", "Conv2D", "Correlate2D", "scatter_windows",
-               "conv2d_transpose", "correlate2d_transpose", "Conv2DTranspose"),
+    forbidden=("conv2d", "correlate2d", "Conv2D", "Conv2dOp", "Correlate2D", "Correlate2dOp",
+               "scatter_windows", "conv2d_transpose", "correlate2d_transpose", "Conv2DTranspose",
+               "Conv2dTransposeOp"),
     trial=trial,
 )

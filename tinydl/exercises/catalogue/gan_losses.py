@@ -138,6 +138,6 @@ EXERCISE = Exercise(
     ),
     defines=("discriminator_loss", "generator_loss"),
     forbidden=("discriminator_loss", "generator_loss", "binary_crossentropy",
-               "BinaryCrossentropyFromLogits"),
+               "BinaryCrossentropyFromLogits", "BinaryCrossentropyFromLogitsOp"),
     trial=trial,
 )

@@ -112,7 +112,8 @@ EXERCISE = Exercise(
         Check("stable at logits = ±1e4", stable_at_1e4),
     ),
     defines=("SoftmaxCrossEntropy",),
-    forbidden=("categorical_crossentropy", "CategoricalCrossentropyFromLogits", "softmax",
-               "log_softmax", "Softmax", "LogSoftmax", "stable_log_softmax"),
+    forbidden=("categorical_crossentropy", "CategoricalCrossentropyFromLogits",
+               "CategoricalCrossentropyFromLogitsOp", "softmax", "log_softmax", "Softmax",
+               "SoftmaxOp", "LogSoftmax", "LogSoftmaxOp", "stable_log_softmax"),
     trial=trial,
 )
