@@ -18,6 +18,7 @@ And tinydl's own:
                             attacks (FGSM, PGD); viz -- the autograd graph as DOT text or PNG
     regions              -- connected regions of a label mask (reading segmented scenes)
     set_num_threads, get_num_threads -- one thread setting for tinydl's pool and numpy's BLAS
+    set_kernels, get_kernels -- "fast" (default) or "reference": every op as its formula reads
 """
 from ._allocator import keep_freed_memory
 
@@ -31,6 +32,7 @@ from .autograd import Function, Tensor, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .layers import Input
 from .models import Model, Sequential
+from .ops import get_kernels, set_kernels
 from .parallel import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
@@ -40,4 +42,4 @@ __all__ = ["Sequential", "Model", "Input", "backend", "io", "set_num_threads", "
            "is_grad_enabled", "gradcheck", "GradcheckError", "GradcheckReport", "functional",
            "activations", "losses", "optimizers", "initializers", "layers", "models", "metrics",
            "utils", "callbacks", "datasets", "regularizers", "preprocessing", "ops",
-           "gan", "visualize", "saving"]
+           "gan", "visualize", "saving", "set_kernels", "get_kernels"]

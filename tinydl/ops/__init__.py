@@ -16,7 +16,11 @@
 Machinery the fast kernels share lives in private modules, so no op reaches into another
 op's module: _geometry.py (argument pairs, padding rules, output sizes), _patches.py (im2col
 and the patch products), _input_grad.py (the convolution's input-gradient algorithms).
+
+Every op also has a reference kernel, written as its formula reads (tinydl/ops/reference/):
+`set_kernels("reference")` (or TINYDL_KERNELS=reference) runs the whole framework on them.
 """
+from ._kernels import KERNELS, get_kernels, set_kernels, use_kernels
 from .activations import elu, leaky_relu, linear, log_softmax, relu, sigmoid, softmax, tanh
 from .batch_norm import batch_norm, batch_norm_inference
 from .conv import conv2d, conv2d_relu, correlate2d
