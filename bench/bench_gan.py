@@ -511,7 +511,7 @@ def score(name: str, args: argparse.Namespace, work: Path, out: Path, classifier
           real_features: np.ndarray, lesson8) -> dict[str, list[float]]:
     """Score and draw each epoch's saved samples of one framework (then delete them)."""
     from tinydl.gan import quality_scores
-    from tinydl.visualize import save_image_grid
+    from tinydl.image_grids import save_image_grid
 
     folder = out / "samples" / name
     folder.mkdir(parents=True, exist_ok=True)

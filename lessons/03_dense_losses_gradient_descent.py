@@ -24,7 +24,7 @@ import tinydl.functional as F
 from tinydl import Tensor, losses
 from tinydl.layers import Dense
 from tinydl.optimizers import SGD
-from tinydl.viz import draw_graph, to_dot
+from tinydl.graphs import draw_graph, to_dot
 
 import _dense_plots as plots
 from _lesson import Lesson

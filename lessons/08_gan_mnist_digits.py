@@ -27,7 +27,7 @@ from tinydl.layers import (BatchNormalization, Conv2D, Conv2DTranspose, Dense, F
 from tinydl.models import Sequential
 from tinydl.optimizers import Adam
 from tinydl.utils import set_random_seed
-from tinydl.visualize import save_gif, save_image_grid
+from tinydl.image_grids import save_gif, save_image_grid
 
 import _gan_plots as plots
 from _gan_plots import load_classifier, to_classifier_input   # lesson 4's CNN, its input

@@ -174,9 +174,9 @@ def toy_part(runs: Sequence[dict], main_run: dict, real: np.ndarray, xs: np.ndar
 
 def image_grids(grids: Mapping[str, np.ndarray], value_range: tuple[float, float] = (-1, 1)
                 ) -> plt.Figure:
-    """One panel per {title: batch of images}, each batch tiled by `tinydl.visualize.image_grid`
+    """One panel per {title: batch of images}, each batch tiled by `tinydl.image_grids.image_grid`
     (images (N, 784) or (N, 28, 28, 1); pixel values in `value_range`)."""
-    from tinydl.visualize import image_grid
+    from tinydl.image_grids import image_grid
 
     fig, axes = plt.subplots(1, len(grids), figsize=(4.2 * len(grids), 4.6), squeeze=False)
     for ax, (title, images) in zip(axes[0], grids.items()):

@@ -99,7 +99,7 @@ class Lesson:
 
     def show(self, path: str | Path) -> Path:
         """Print `wrote PATH` for a picture already on disk (a figure just saved, or one
-        another tool wrote, such as tinydl.viz.draw_graph) and, in a notebook, show it."""
+        another tool wrote, such as tinydl.graphs.draw_graph) and, in a notebook, show it."""
         print(f"wrote {path}")
         if in_notebook():
             from IPython.display import Image, display

@@ -23,7 +23,7 @@ from tinydl.metrics import frechet_distance
 from tinydl.models import Sequential
 from tinydl.optimizers import SGD, Adam
 from tinydl.utils import set_random_seed
-from tinydl.visualize import image_grid, save_gif
+from tinydl.image_grids import image_grid, save_gif
 
 
 def small_gan(seed=0, latent=3, features=4, dropout=True, generator_loss="non_saturating"):

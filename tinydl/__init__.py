@@ -12,10 +12,11 @@ And tinydl's own:
     functional           -- every differentiable op as a function (conv2d, relu, ...)
     ops                  -- the ops themselves, one concept per module (tinydl/ops/)
     gan                  -- the GAN trainer of section 3.2, checkpoints, sampling, scores
-    visualize            -- image grids as PNG, animated GIFs
+    image_grids          -- image batches as PNG grids, animated GIFs
     io                   -- writing and reading files safely (atomic saves, clear load errors)
     explain, adversarial -- section 5: attributions (saliency, integrated gradients, ...) and
-                            attacks (FGSM, PGD); viz -- the autograd graph as DOT text or PNG
+                            attacks (FGSM, PGD)
+    graphs               -- pictures of the autograd graph and of a model's layers
     regions              -- connected regions of a label mask (reading segmented scenes)
     set_num_threads, get_num_threads -- one thread setting for tinydl's pool and numpy's BLAS
     set_kernels, get_kernels -- "fast" (default) or "reference": every op as its formula reads
@@ -26,7 +27,7 @@ keep_freed_memory()
 
 from . import (activations, adversarial, backend, callbacks, datasets, explain, functional, gan,
                initializers, io, layers, losses, metrics, models, ops, optimizers, regions,
-               regularizers, saving, utils, visualize, viz)
+               regularizers, saving, utils, image_grids, graphs)
 from .layers import preprocessing  # the augmentation layers' first home, tinydl.preprocessing
 from .autograd import Function, Tensor, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
@@ -38,8 +39,8 @@ from .parallel import get_num_threads, set_num_threads
 __version__ = "0.1.0"
 
 __all__ = ["Sequential", "Model", "Input", "backend", "io", "set_num_threads", "get_num_threads",
-           "explain", "adversarial", "viz", "regions", "Tensor", "Function", "no_grad",
+           "explain", "adversarial", "graphs", "regions", "Tensor", "Function", "no_grad",
            "is_grad_enabled", "gradcheck", "GradcheckError", "GradcheckReport", "functional",
            "activations", "losses", "optimizers", "initializers", "layers", "models", "metrics",
            "utils", "callbacks", "datasets", "regularizers", "preprocessing", "ops",
-           "gan", "visualize", "saving", "set_kernels", "get_kernels"]
+           "gan", "image_grids", "saving", "set_kernels", "get_kernels"]

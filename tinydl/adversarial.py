@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from . import losses, utils
+from . import backend, losses
 from .ops.activations import stable_log_softmax
 from .autograd import Tensor, no_grad
 from .explain import as_batch, class_indices, inputs_only, logits
@@ -157,7 +157,7 @@ def pgd(model: Any, x: Any, y: Any, eps: float, alpha: float, steps: int,
 
 def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
     if rng is None:
-        return utils.get_rng()
+        return backend.get_rng()
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 

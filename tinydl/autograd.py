@@ -249,7 +249,7 @@ def _topological_order(root: Tensor) -> list[Tensor]:
 
 def topological_order(root: Tensor, every_input: bool, freed: str) -> list[Tensor]:
     """Tensors reachable from `root`, inputs first: through every input of every op
-    (every_input=True, the first input explored first: how tinydl.viz numbers a drawing),
+    (every_input=True, the first input explored first: how tinydl.graphs numbers a drawing),
     or only through the inputs that required grad (backward's walk). Raises
     RuntimeError(freed) on reaching a graph that backward() has released.
 

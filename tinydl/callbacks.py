@@ -709,8 +709,8 @@ class BackupAndRestore(Callback):
         self.path = os.path.join(self.backup_dir, self.FILE)
 
     def _generators(self) -> dict[str, np.random.Generator]:
-        from . import utils
-        found = {"tinydl": utils.get_rng()}
+        from . import backend
+        found = {"tinydl": backend.get_rng()}
         if getattr(self.model, "rng", None) is not None:
             found["model"] = self.model.rng
         for i, layer in enumerate(getattr(self.model, "layers", [])):

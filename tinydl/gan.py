@@ -42,11 +42,11 @@ from typing import Any
 
 import numpy as np
 
-from . import activations, losses, optimizers, parallel, utils
+from . import activations, backend, losses, optimizers, parallel
 from .autograd import Tensor, no_grad
 from .io import load_npz, save_npz
 from .ops.activations import stable_sigmoid
-from .visualize import save_image_grid
+from .image_grids import save_image_grid
 
 
 class GANWarning(UserWarning):
@@ -297,7 +297,7 @@ class GAN:
     def _generators(self) -> dict[str, np.random.Generator]:
         """Every random generator the training consumes: the GAN's, tinydl's shared one,
         and each layer's own."""
-        found = {"gan": self.rng, "tinydl": utils.get_rng()}
+        found = {"gan": self.rng, "tinydl": backend.get_rng()}
         for role, model in (("generator", self.generator), ("discriminator", self.discriminator)):
             for i, layer in enumerate(model.layers):
                 if getattr(layer, "rng", None) is not None:

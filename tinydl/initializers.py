@@ -179,8 +179,8 @@ class Initializer:
             return np.random.default_rng(self.seed)
         if rng is not None:
             return _rng(rng)
-        from . import utils
-        return utils.get_rng()
+        from . import backend
+        return backend.get_rng()
 
     def __call__(self, shape: Shape, dtype: Any = None, *,
                  rng: np.random.Generator | int | None = None) -> np.ndarray:

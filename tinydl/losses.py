@@ -24,10 +24,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .ops.activations import softmax, stable_log_softmax, stable_sigmoid
 from .autograd import Function, Tensor, to_array
-
-EPSILON = 1e-7  # Keras' backend.epsilon(): the clip margin for probabilities
+from .backend import EPSILON
+from .ops.activations import softmax, stable_log_softmax, stable_sigmoid
 
 
 def _prepare(name: str, y_true: Any, y_pred: Any,

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import activations, functional as F, initializers, regularizers, utils
+from .. import activations, backend, functional as F, initializers, regularizers
 from ..autograd import Tensor
 from ..ops._geometry import as_pair, output_padding_pair, padding_amounts, transposed_size
 from ..ops.conv import conv2d_relu
@@ -157,7 +157,7 @@ class Conv2DTranspose(Conv2D):
                  output_padding: Any = None, **kwargs: Any) -> None:
         if kwargs.get("name") is None:
             # Keras' name; the automatic CamelCase rule would give 'conv2dtranspose'
-            kwargs["name"] = utils.unique_name("conv2d_transpose")
+            kwargs["name"] = backend.unique_name("conv2d_transpose")
         super().__init__(filters, kernel_size, strides, padding, **kwargs)
         if self.dilation_rate != (1, 1):
             raise ValueError("Conv2DTranspose: dilation_rate is not supported (only 1)")

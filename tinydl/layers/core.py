@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import activations, functional as F, initializers, regularizers, utils
+from .. import activations, backend, functional as F, initializers, regularizers
 from ..autograd import DEFAULT_DTYPE, Tensor
 from .layer import Layer, Shape, activation_name
 from .node import Node, SymbolicTensor
@@ -21,7 +21,7 @@ class InputLayer(Layer):
     def __init__(self, shape: Any = None, batch_size: int | None = None, dtype: Any = None,
                  name: str | None = None, **kwargs: Any) -> None:
         if name is None:
-            name = utils.unique_name("input_layer")
+            name = backend.unique_name("input_layer")
         super().__init__(name=name, dtype=dtype if dtype is not None else DEFAULT_DTYPE,
                          **kwargs)
         if isinstance(shape, int | np.integer):

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import activations, initializers, utils
+from .. import activations, backend, initializers
 from ..autograd import DEFAULT_DTYPE, Tensor, no_grad, to_array
 from .node import Node, Shape, SymbolicTensor, is_symbolic
 
@@ -70,7 +70,7 @@ class Layer:
     def __init__(self, name: str | None = None, input_shape: Any = None, dtype: Any = None,
                  trainable: bool = True) -> None:
         snake = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", type(self).__name__).lower()
-        self.name = name if name is not None else utils.unique_name(snake)
+        self.name = name if name is not None else backend.unique_name(snake)
         if isinstance(input_shape, int | np.integer):
             input_shape = (int(input_shape),)
         self.input_shape: Shape | None = None if input_shape is None else (None, *input_shape)
@@ -126,7 +126,7 @@ class Layer:
 
     def generator(self) -> np.random.Generator:
         """This layer's random generator, or tinydl's shared one."""
-        return self.rng if self.rng is not None else utils.get_rng()
+        return self.rng if self.rng is not None else backend.get_rng()
 
     def ensure_built(self, input_shape: Shape | list[Shape], dtype: Any = None) -> None:
         """Build once, for `input_shape` (with the batch axis; a list of shapes for a layer

@@ -53,7 +53,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import utils
+from .. import backend
 from ..autograd import DEFAULT_DTYPE, Tensor, no_grad
 from ..layers.core import InputLayer
 from ..layers.layer import Layer, Shape, set_weight_values
@@ -93,7 +93,7 @@ class Model(Trainer, Layer):
         object.__setattr__(self, "_tracked", {})     # attribute name -> layer(s), in order
         object.__setattr__(self, "_subclassed", inputs is None and outputs is None
                            and type(self) is not Model and not type(self)._graph_built_later)
-        Layer.__init__(self, name=name if name is not None else utils.unique_name(
+        Layer.__init__(self, name=name if name is not None else backend.unique_name(
             self._default_name()), trainable=trainable)
         self._init_trainer()
         self.rng: np.random.Generator | None = None

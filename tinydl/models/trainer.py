@@ -54,7 +54,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import activations, losses, metrics as metrics_module, optimizers, parallel, utils
+from .. import activations, backend, losses, metrics as metrics_module, optimizers, parallel
 from ..autograd import Tensor, no_grad
 from ..callbacks import Callback, History, Progbar, ProgbarLogger
 
@@ -761,7 +761,7 @@ class Trainer:
             cb.set_model(self)
             cb.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
         weights = self.trainable_weights
-        rng = self.rng if self.rng is not None else utils.get_rng()
+        rng = self.rng if self.rng is not None else backend.get_rng()
         self.stop_training, logs = False, {}
         self._initial_epoch = initial_epoch   # BackupAndRestore moves it in on_train_begin
         for cb in callback_list:

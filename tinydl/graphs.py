@@ -1,5 +1,6 @@
-"""Draw the graph the autograd engine recorded: Graphviz DOT text, or a PNG drawn with
-matplotlib alone (no Graphviz binary needed).
+"""Pictures of graphs: the graph the autograd engine recorded, and a model's layer graph
+(`plot_model`, `model_to_dot`, reached as keras.utils names them through tinydl.utils), as
+Graphviz DOT text or as a PNG drawn with matplotlib alone (no Graphviz binary needed).
 
     y = relu(x @ W + b)
     print(to_dot(y, names={"x": x, "W": W, "b": b}))   # paste into any Graphviz viewer
@@ -28,6 +29,7 @@ graph given as `nodes` {id: label} and `edges` [(source id, target id)]:
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Hashable, Mapping, Sequence
@@ -36,6 +38,8 @@ import numpy as np
 
 from .autograd import Tensor, topological_order
 from .io import atomic_path
+from .layers.core import InputLayer
+from .models import Model
 
 #: How each kind of node is drawn: (Graphviz shape, fill colour). Leaves are ellipses in
 #: DOT and rounded boxes in the PNG; operations are rectangles.
@@ -432,3 +436,88 @@ def _save_atomically(fig: Any, path: Path, dpi: float) -> Path:
     with atomic_path(path) as tmp:          # tinydl.io: a failed save leaves what was there
         fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
     return path
+
+
+# -- drawing a model -------------------------------------------------------------------------
+
+def _shape_text(tensors: list[Any]) -> str:
+    shapes = [str(tuple(t.shape)) for t in tensors]
+    return shapes[0] if len(shapes) == 1 else "[" + ", ".join(shapes) + "]"
+
+
+def model_graph(model: Any, show_shapes: bool = True, show_layer_names: bool = True
+                ) -> tuple[dict[str, str], list[tuple[str, str]], dict[str, str]]:
+    """A built model's layer graph as (nodes, edges, kinds) for `dag_to_dot` and `draw_dag`.
+
+    nodes: {"l0": label, "l1": ...}, one per layer, in the model's topological order
+        (its `_nodes`, inputs first; a Sequential's InputLayer included, as Keras draws
+        it). A label is "name (Class)" (or "Class" without layer names), then, with
+        shapes, "in: (None, ...)" and "out: (None, ...)" of the layer's first call in
+        the model (an InputLayer shows only its output). A nested model is one layer:
+        one box.
+    edges: [(producer id, consumer id)] for every tensor a layer reads, once per pair
+        (a layer called twice, e.g. a shared Dense, has one box and the edges of both
+        calls).
+    kinds: "input" for InputLayers, "output" for the layers that produce the model's
+        outputs, "layer" otherwise (the colours of `KIND_STYLES`).
+    """
+    if not isinstance(model, Model):
+        raise TypeError(f"plot_model: expected a tinydl Model or Sequential, got "
+                        f"{type(model).__name__}")
+    if not getattr(model, "built", False):
+        raise ValueError(f"plot_model: the model {model.name!r} is not built yet: give it an "
+                         f"Input (or input_shape=), call model.build((None, ...)), or call it "
+                         f"on data first")
+    ids: dict[int, str] = {}
+    first_call: dict[int, Any] = {}
+    for node in model._nodes:
+        key = id(node.layer)
+        if key not in ids:
+            ids[key] = f"l{len(ids)}"
+            first_call[key] = node
+    outputs = {id(t.node.layer) for t in model.outputs}
+    nodes: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for key, nid in ids.items():
+        node = first_call[key]
+        layer, cls = node.layer, type(node.layer).__name__
+        lines = [f"{layer.name} ({cls})" if show_layer_names else cls]
+        is_input = isinstance(layer, InputLayer)
+        if show_shapes:
+            if not is_input:
+                lines.append(f"in: {_shape_text(node.inputs)}")
+            lines.append(f"out: {_shape_text(node.outputs)}")
+        nodes[nid] = "\n".join(lines)
+        kinds[nid] = "input" if is_input else "output" if key in outputs else "layer"
+    edges = list(dict.fromkeys((ids[id(t.node.layer)], ids[id(node.layer)])
+                               for node in model._nodes for t in node.inputs))
+    return nodes, edges, kinds
+
+
+def model_to_dot(model: Any, show_shapes: bool = True, show_layer_names: bool = True) -> str:
+    """Graphviz DOT text of a built model's layer graph (see `model_graph`): one box per
+    layer, an edge per connection. Keras returns a pydot object; this returns the text
+    (paste it into any Graphviz viewer, or `dot -Tpng`)."""
+    nodes, edges, kinds = model_graph(model, show_shapes, show_layer_names)
+    return dag_to_dot(nodes, edges, kinds, graph_name=re.sub(r"\W", "_", model.name) or "G")
+
+
+def plot_model(model: Any, to_file: str | os.PathLike = "model.png", show_shapes: bool = True,
+               show_layer_names: bool = True, dpi: float = 100.0) -> Path:
+    """Draw a built model's layer graph to a PNG, like `keras.utils.plot_model`: one box
+    per layer ("name (Class)", its input and output shapes), arrows from each layer to
+    the layers that read its output, inputs at the top. Sequential and functional models
+    alike; a nested model is one box (Keras' expand_nested is not supported).
+
+    Drawn with matplotlib alone by `draw_dag` (no Graphviz needed); written to
+    a temporary file in the same folder and renamed, so a failure leaves an existing file
+    intact. Unlike Keras (whose defaults are False), shapes and names are shown by
+    default. Returns the path.
+    """
+    path = Path(to_file)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"plot_model: to_file must end in .png (tinydl draws PNGs only), got "
+                         f"{str(to_file)!r}")
+    nodes, edges, kinds = model_graph(model, show_shapes, show_layer_names)
+    return draw_dag(nodes, edges, path, title=f"{model.name} ({type(model).__name__})",
+                    kinds=kinds, dpi=dpi)

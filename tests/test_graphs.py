@@ -1,4 +1,4 @@
-"""Tests of tinydl.viz: the DOT text of small autograd graphs against exact snapshots,
+"""Tests of tinydl.graphs: the DOT text of small autograd graphs against exact snapshots,
 the layered layout's properties on hypothesis-drawn DAGs (edges point downwards, boxes
 never overlap, trees are drawn without crossings), the PNG, atomic writing, errors."""
 import os
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import tinydl.functional as F
 from tinydl import Tensor
-from tinydl.viz import autograd_dag, draw_dag, draw_graph, layered_layout, to_dot
+from tinydl.graphs import autograd_dag, draw_dag, draw_graph, layered_layout, to_dot
 
 from drawing_helpers import assert_drawn, break_savefig
 
