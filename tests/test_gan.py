@@ -17,9 +17,9 @@ import pytest
 from tinydl import activations, losses
 from tinydl.ops.activations import stable_sigmoid
 from tinydl.autograd import Tensor
-from tinydl.gan import GAN, GANWarning, mean_pairwise_distance, quality_scores, sample_to_png
+from tinydl.gan import (GAN, GANWarning, frechet_distance, mean_pairwise_distance, quality_scores,
+                        sample_to_png)
 from tinydl.layers import Dense, Dropout, Flatten, LeakyReLU, Reshape
-from tinydl.metrics import frechet_distance
 from tinydl.models import Sequential
 from tinydl.optimizers import SGD, Adam
 from tinydl.utils import set_random_seed

@@ -5,7 +5,7 @@ answered with encryption; encryption does nothing against these attacks).
 
 Threat model: the L∞ ball of radius ε around x (no pixel moves by more than ε), images
 kept in [0, 1]. The attacker maximises the cross-entropy loss of the true label,
-L(x) = −log softmax(z(x))_y, computed from the model's logits (`tinydl.explain.logits`)
+L(x) = −log softmax(z(x))_y, computed from the model's logits (`tinydl.models.probing.logits`)
 by the fused, stable cross-entropy.
 
     fgsm(model, x, y, eps)                 x + ε·sign(∇ₓL), one step (Goodfellow et al., 2015)
@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from . import backend, losses
-from .ops.activations import stable_log_softmax
 from .autograd import Tensor, no_grad
-from .explain import as_batch, class_indices, inputs_only, logits
+from .models.probing import as_batch, class_indices, inputs_only, logits
+from .ops.activations import stable_log_softmax
 
 ATTACKS = ("fgsm", "pgd")
 Clip = tuple[float, float] | None

@@ -55,6 +55,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import activations, backend, losses, metrics as metrics_module, optimizers, parallel
+from ..metrics.confusion import _ThresholdMetric
 from ..autograd import Tensor, no_grad
 from ..callbacks import Callback, History, Progbar, ProgbarLogger
 
@@ -216,7 +217,7 @@ class Trainer:
                              f"which averages (sums) values you pass it, update_state(values), "
                              f"not (y_true, y_pred); use it in a custom train_step, or pass a "
                              f"metric of (y_true, y_pred) such as SparseCategoricalAccuracy()")
-        if isinstance(metric, metrics_module._ThresholdMetric) and not metric._single:
+        if isinstance(metric, _ThresholdMetric) and not metric._single:
             raise ValueError(f"{self.name}.compile: {type(metric).__name__}(thresholds="
                              f"{metric.thresholds.tolist()}) gives one value per threshold, "
                              f"but History holds one number per metric; pass one threshold, "
