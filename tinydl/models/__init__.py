@@ -2,7 +2,11 @@
 
     functional.py   Model: the graph of layers between symbolic inputs and outputs
     sequential.py   Sequential: a Model whose graph is a chain of layers
-    trainer.py      compile / fit / evaluate / predict: one training loop for both
+    trainer.py      fit / evaluate / predict and train_step: one training loop for both
+    compile_args.py compile(): the optimizer, the loss per output, the metrics
+    input_checks.py the checks of x, y and the weights a call is given
+    fusion.py       which Conv2D(relu) → MaxPooling2D pairs run as one fused op
+    probing.py      a model probed from outside (logits, input-only gradients), for section 5
     saving.py       save_weights / load_weights: the .npz weights file
                     (model.save / load_model / clone_model: tinydl/saving.py)
     summary.py      model.summary()
