@@ -1,55 +1,18 @@
-"""The exercise catalogue: what an exercise is, and the list of them in teaching order.
+"""The exercise catalogue in teaching order, and lookup by name.
 
 Each exercise is defined in one module of `tinydl.exercises.catalogue` (stub, hints,
 checks and the `try` run side by side, so a teacher reads one exercise in one place);
-this module only collects them.
+what an exercise is, the `Exercise` record, is in exercise.py; this module only collects
+them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
-
-from .checks import Check
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """One classroom exercise.
-
-    Attributes:
-        name: the command-line name and the student's file name (NAME.py).
-        title: one line saying what to write.
-        section: the article's section it comes from, e.g. "3.1.4".
-        stub: the student's file as handed out: docstrings with the formula, shapes and
-            layout, bodies that raise NotImplementedError.
-        hints: graded hints, the last one close to the answer but never the code.
-        checks: run in order; the first failure stops the grading.
-        defines: names the student's file must define (e.g. ("Sigmoid",)).
-        forbidden: tinydl's own implementations of this op (bare names such as "conv2d",
-            "Conv2D"): a student file that reaches them through tinydl is flagged.
-        trial: `tinydl exercise try`: trains a small network with the student's op in
-            place of tinydl's, prints its progress and returns the final scores;
-            called as trial(student_module, data="auto" | "mnist" | "bars"). None: the
-            exercise has nothing to train.
-    """
-    name: str
-    title: str
-    section: str
-    stub: str
-    hints: tuple[str, ...]
-    checks: tuple[Check, ...]
-    defines: tuple[str, ...]
-    forbidden: tuple[str, ...] = ()
-    trial: Callable[..., dict[str, float]] | None = field(default=None, compare=False)
-
-    @property
-    def filename(self) -> str:
-        return f"{self.name}.py"
+from .catalogue import EXERCISES
+from .exercise import Exercise
 
 
 def all_exercises() -> tuple[Exercise, ...]:
     """Every exercise, in teaching order."""
-    from .catalogue import EXERCISES
     return EXERCISES
 
 

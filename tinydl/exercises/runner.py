@@ -37,7 +37,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from .checks import CheckFailure, explain, where_in
-from .registry import Exercise
+from .exercise import Exercise
 
 #: Seconds each check (and the import of the student's file) may take.
 CHECK_TIMEOUT = 10.0

@@ -1,6 +1,6 @@
 """The exercises, one module each, in teaching order.
 
-Every module defines EXERCISE (a `tinydl.exercises.registry.Exercise`) from, side by side:
+Every module defines EXERCISE (a `tinydl.exercises.exercise.Exercise`) from, side by side:
 STUB (the student's file as handed out), HINTS, the check functions and `trial` (what
 `tinydl exercise try` trains). To add an exercise, copy a module and list it here.
 """

@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 from ...testing import strategies as tst
 from ..checks import Check, assert_close, for_all
-from ..registry import Exercise
+from ..exercise import Exercise
 
 STUB = '''\
 """tinydl exercise `adam` (article section 4: the listing compiles with Adam(lr=0.001);

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from ...testing import strategies as tst
 from .. import formulas
 from ..checks import Check, CheckFailure, assert_close, count_lines, for_all
-from ..registry import Exercise
+from ..exercise import Exercise
 from .conv2d_loops import FORBIDDEN, geometries, matches, one_channel
 
 STUB = '''\

@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 from ...testing import strategies as tst
 from .. import formulas
 from ..checks import Check, assert_close, for_all
-from ..registry import Exercise
+from ..exercise import Exercise
 
 STUB = '''\
 """tinydl exercise `conv2d_loops` (article section 3.1.4, the convolution layer).

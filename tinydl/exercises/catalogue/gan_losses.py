@@ -6,7 +6,7 @@ from ...autograd import Tensor
 from ...testing import strategies as tst
 from .. import formulas
 from ..checks import Check, assert_close, assert_gradients, for_all, run_backward
-from ..registry import Exercise
+from ..exercise import Exercise
 
 STUB = '''\
 """tinydl exercise `gan_losses` (article section 3.2.4, the GAN's loss functions).

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from ...testing import strategies as tst
 from .. import formulas
 from ..checks import Check, assert_close, assert_gradients, for_all, run_backward
-from ..registry import Exercise
+from ..exercise import Exercise
 
 STUB = '''\
 """tinydl exercise `max_pool_backward` (article section 4: the MaxPooling2D layer of the

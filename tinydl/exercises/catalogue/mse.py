@@ -3,7 +3,7 @@ from hypothesis import strategies as st
 
 from ...testing import strategies as tst
 from ..checks import Check, assert_close, assert_gradients, for_all
-from ..registry import Exercise
+from ..exercise import Exercise
 
 STUB = '''\
 """tinydl exercise `mse` (article section 3.1.4, loss functions).

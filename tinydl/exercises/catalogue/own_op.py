@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from ...autograd import Tensor
 from ...testing import strategies as tst
 from ..checks import Check, CheckFailure, as_array, assert_gradients, for_all
-from ..registry import Exercise
+from ..exercise import Exercise
 
 STUB = '''\
 """tinydl exercise `own_op`: write your own op (the article's section 3 builds every

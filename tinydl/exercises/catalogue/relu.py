@@ -3,7 +3,7 @@ import numpy as np
 
 from ...testing import strategies as tst
 from ..checks import Check, assert_close, assert_gradients, for_all, run_backward
-from ..registry import Exercise
+from ..exercise import Exercise
 
 STUB = '''\
 """tinydl exercise `relu` (article section 3.1.4, activation functions).

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from ...testing import strategies as tst
 from ..checks import Check, assert_close, assert_gradients, for_all, run_backward
-from ..registry import Exercise
+from ..exercise import Exercise
 
 STUB = '''\
 """tinydl exercise `softmax_cross_entropy` (article sections 3.1.4 and 4: the softmax
