@@ -17,7 +17,7 @@ LEVELS = (
     (1, ("tinydl.autograd", "tinydl.gradcheck", "tinydl.backend")),
     (2, ("tinydl.ops", "tinydl.functional", "tinydl.activations")),
     (3, ("tinydl.losses", "tinydl.metrics", "tinydl.initializers", "tinydl.regularizers",
-         "tinydl.optimizers", "tinydl.schedules")),
+         "tinydl.optimizers")),
     (4, ("tinydl.layers",)),
     (5, ("tinydl.models", "tinydl.callbacks", "tinydl.saving")),
     (6, ("tinydl.gan", "tinydl.explain", "tinydl.adversarial", "tinydl.graphs",

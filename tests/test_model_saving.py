@@ -213,7 +213,7 @@ def test_two_outputs_objects_and_a_schedule_survive_the_round_trip(tmp_path):
     hidden = Dense(8, activation="relu", kernel_initializer=keras.initializers.HeNormal(seed=3),
                    kernel_regularizer=keras.regularizers.L2(0.01))(inputs)
     model = keras.Model(inputs, [Dense(3, name="cls")(hidden), Dense(1, name="reg")(hidden)])
-    model.compile(keras.optimizers.Adam(keras.schedules.ExponentialDecay(0.05, 4, 0.5)),
+    model.compile(keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(0.05, 4, 0.5)),
                   [keras.losses.SparseCategoricalCrossentropy(from_logits=True), "mse"],
                   {"cls": ["accuracy"], "reg": ["mae"]}, loss_weights=[1.0, 0.5])
     y = [Y, X[:, :1]]

@@ -1,4 +1,4 @@
-"""Tests of tinydl.schedules (keras.optimizers.schedules): each schedule against its
+"""Tests of tinydl.optimizers.schedules (keras.optimizers.schedules): each schedule against its
 formula, optimizers driven by a schedule, the learning_rate property, saving, errors."""
 import json
 import math

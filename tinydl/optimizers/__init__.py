@@ -25,8 +25,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from . import schedules
-from .autograd import Tensor
-from .parallel import over_batch
+from ..autograd import Tensor
+from ..parallel import over_batch
 from .schedules import LearningRateSchedule
 
 LearningRate = float | LearningRateSchedule
