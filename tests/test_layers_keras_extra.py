@@ -1,5 +1,5 @@
-"""Issue 22, item 3: the extra Keras layers (tinydl/layers/activations.py, core_extra.py,
-regularization.py, normalization_extra.py, preprocessing_extra.py) against their formulas
+"""Issue 22, item 3: the extra Keras layers (in tinydl/layers/ activations.py, core.py,
+regularization.py, normalization.py, preprocessing.py, augmentation.py) against their formulas
 in numpy, in training and inference, with seeds, config round trips and bad input; and
 the gradient property tests of the new ops (elu, layer_norm, resize2d, relu's options).
 

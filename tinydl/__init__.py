@@ -28,7 +28,6 @@ keep_freed_memory()
 from . import (activations, adversarial, backend, callbacks, datasets, explain, functional, gan,
                initializers, io, layers, losses, metrics, models, ops, optimizers, regions,
                regularizers, saving, utils, image_grids, graphs)
-from .layers import preprocessing  # the augmentation layers' first home, tinydl.preprocessing
 from .autograd import Function, Tensor, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .layers import Input
@@ -42,5 +41,5 @@ __all__ = ["Sequential", "Model", "Input", "backend", "io", "set_num_threads", "
            "explain", "adversarial", "graphs", "regions", "Tensor", "Function", "no_grad",
            "is_grad_enabled", "gradcheck", "GradcheckError", "GradcheckReport", "functional",
            "activations", "losses", "optimizers", "initializers", "layers", "models", "metrics",
-           "utils", "callbacks", "datasets", "regularizers", "preprocessing", "ops",
+           "utils", "callbacks", "datasets", "regularizers", "ops",
            "gan", "image_grids", "saving", "set_kernels", "get_kernels"]

@@ -2,38 +2,35 @@
 
     layer.py           Layer, the base class (weights, build, symbolic calls)
     node.py            SymbolicTensor and Node: what the functional API records
-    core.py            Input, InputLayer, Dense, Activation, LeakyReLU, Dropout
+    core.py            Input, InputLayer, Dense, Identity, Lambda
     convolutional.py   Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
     pooling.py         MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D
     merging.py         Concatenate, Add, Subtract, Multiply, Average (and concatenate, add, ...)
     reshaping.py       Flatten, Reshape, UpSampling2D, ZeroPadding2D, Cropping2D
-    normalization.py   BatchNormalization
-    preprocessing.py   Rescaling, RandomFlip, RandomTranslation, RandomRotation
-    activations.py     Softmax, ReLU, ELU
-    core_extra.py      Identity, Lambda
-    regularization.py  SpatialDropout2D, GaussianNoise
-    normalization_extra.py  LayerNormalization
-    preprocessing_extra.py  Resizing, Normalization (adapt), RandomZoom, RandomContrast
+    normalization.py   BatchNormalization, LayerNormalization
+    preprocessing.py   Rescaling, Resizing, Normalization (adapt)
+    augmentation.py    RandomFlip, RandomTranslation, RandomRotation, RandomZoom, RandomContrast
+    activations.py     Activation, Softmax, ReLU, LeakyReLU, ELU
+    regularization.py  Dropout, SpatialDropout2D, GaussianNoise
 
 Shapes follow Keras: `input_shape` given to a layer's constructor leaves out the batch
 axis, (28, 28, 1); shapes passed to `build` and `compute_output_shape` include it as
 None, (None, 28, 28, 1). Images are channels-last (N, H, W, C), as in the article.
 """
-from .activations import ELU, ReLU, Softmax
+from .activations import ELU, Activation, LeakyReLU, ReLU, Softmax
+from .augmentation import (RandomContrast, RandomFlip, RandomRotation, RandomTranslation,
+                           RandomZoom)
 from .convolutional import Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
-from .core import Activation, Dense, Dropout, Input, InputLayer, LeakyReLU
-from .core_extra import Identity, Lambda
+from .core import Dense, Identity, Input, InputLayer, Lambda
 from .layer import Layer, Shape
 from .merging import (Add, Average, Concatenate, Multiply, Subtract, add, average, concatenate,
                       multiply, subtract)
 from .node import Node, SymbolicTensor
-from .normalization import BatchNormalization
-from .normalization_extra import LayerNormalization
+from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
                       MaxPooling2D)
-from .preprocessing import RandomFlip, RandomRotation, RandomTranslation, Rescaling
-from .preprocessing_extra import Normalization, RandomContrast, RandomZoom, Resizing
-from .regularization import GaussianNoise, SpatialDropout2D
+from .preprocessing import Normalization, Rescaling, Resizing
+from .regularization import Dropout, GaussianNoise, SpatialDropout2D
 from .reshaping import Cropping2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D
 
 # Keras' short aliases

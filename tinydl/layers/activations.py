@@ -1,4 +1,5 @@
-"""Activation layers, as in Keras 3: Softmax, ReLU (with Keras' options) and ELU.
+"""Activation layers, as in Keras 3: Activation (any function by name), Softmax, ReLU (with
+Keras' options), LeakyReLU and ELU.
 
 Each is a weight-free layer over one function of `tinydl.activations` (one formula, one
 gradient check); the `Activation('relu')` layer of core.py does the same by name.
@@ -11,7 +12,7 @@ import numpy as np
 
 from .. import activations
 from ..autograd import Tensor
-from .layer import Layer, Shape
+from .layer import Layer, Shape, activation_name
 
 
 def _check_axis(layer: Layer, axis: int, ndim: int) -> None:
@@ -102,3 +103,44 @@ class ELU(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "alpha": self.alpha}
+
+
+class Activation(Layer):
+    """Applies an activation function by name ('relu', 'softmax', ...), no weights."""
+
+    def __init__(self, activation: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        self.pre_activation = x
+        return self.activation(x)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "activation": activation_name(self.activation)}
+
+
+class LeakyReLU(Layer):
+    """Leaky ReLU as a layer: y = x for x > 0, negative_slope·x otherwise. No weights.
+
+    negative_slope defaults to 0.3, Keras' LeakyReLU layer default; GANs usually use 0.2
+    (Radford et al., 2016), which is also `tinydl.activations.leaky_relu`'s default.
+    """
+
+    def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not 0 <= negative_slope < 1:
+            raise ValueError(f"LeakyReLU: negative_slope must be in [0, 1), got {negative_slope!r}")
+        self.negative_slope = float(negative_slope)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        return activations.leaky_relu(x, self.negative_slope)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "negative_slope": self.negative_slope}

@@ -1,13 +1,14 @@
-"""Core layers: Input and InputLayer (the functional API's entry), Dense (the
-article's z = Wx + b), Activation, LeakyReLU and Dropout.
+"""Core layers: Input and InputLayer (the functional API's entry), Dense (the article's
+z = Wx + b), Identity and Lambda (a function of yours as a layer).
 """
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import Any, Callable
 
 import numpy as np
 
-from .. import activations, backend, functional as F, initializers, regularizers
+from .. import activations, backend, initializers, regularizers
 from ..autograd import DEFAULT_DTYPE, Tensor
 from .layer import Layer, Shape, activation_name
 from .node import Node, SymbolicTensor
@@ -119,70 +120,92 @@ class Dense(Layer):
                 "kernel_regularizer": self.kernel_regularizer}
 
 
-class Dropout(Layer):
-    """Inverted dropout: in training, y = x · m / (1 - rate) with m_i ~ Bernoulli(1 - rate);
-    at inference (evaluate, predict, model(x)), y = x. No weights.
+class Identity(Layer):
+    """y = x: a placeholder layer (e.g. to switch a block off without changing the model's
+    structure). No weights."""
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        return x
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return tuple(input_shape)
+
+
+def _resolve(function: Any) -> Callable:
+    """A callable, or 'module:qualname' naming a module-level function (get_config's form)."""
+    if callable(function):
+        return function
+    if isinstance(function, str) and ":" in function:
+        module, _, qualname = function.partition(":")
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+        if callable(obj):
+            return obj
+    raise TypeError(f"Lambda: function must be a callable (or 'module:name' of one), got "
+                    f"{function!r}")
+
+
+class Lambda(Layer):
+    """y = function(x, **arguments): wraps any function of Tensors (built from tinydl ops,
+    so that gradients flow) as a weight-free layer, e.g. Lambda(lambda x: x ** 2).
 
     Args:
-        rate: the fraction of units zeroed, 0 ≤ rate < 1.
-        seed: seeds this layer's own mask generator; by default the masks come from the
-            model's generator (`Sequential(seed=...)`) or tinydl's shared one.
+        function: a callable taking the input Tensor (a list of Tensors when the layer is
+            called on a list); or 'module:name' of a module-level function.
+        output_shape: the output shape without the batch axis (a tuple), or a function of
+            the input shape (with the batch axis) returning the full output shape. None:
+            found by running `function` on one zero sample.
+        arguments: keyword arguments passed to `function` (a dict, or None).
+
+    get_config: a module-level named function is given as 'module:name' (JSON-able, and
+    the constructor accepts it); a lambda or closure cannot be written as text, so the
+    config then holds the callable itself (as in Keras, such a layer cannot be saved as
+    JSON without the code).
     """
 
-    def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, function: Any, output_shape: Any = None,
+                 arguments: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not 0 <= rate < 1:
-            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate!r}")
-        self.rate, self.seed = float(rate), seed
-        if seed is not None:
-            self.rng = np.random.default_rng(seed)
+        self.function = _resolve(function)
+        if output_shape is not None and not callable(output_shape):
+            if isinstance(output_shape, int | np.integer):
+                output_shape = (int(output_shape),)
+            if not isinstance(output_shape, tuple | list) or not all(
+                    d is None or (isinstance(d, int | np.integer) and d >= 1)
+                    for d in output_shape):
+                raise ValueError(f"Lambda: output_shape must be a tuple of positive ints "
+                                 f"(without the batch axis), a function of the input shape, "
+                                 f"or None; got {output_shape!r}")
+            output_shape = tuple(output_shape)
+        if arguments is not None and not isinstance(arguments, dict):
+            raise TypeError(f"Lambda: arguments must be a dict of keyword arguments, got "
+                            f"{type(arguments).__name__}")
+        self.output_shape_arg = output_shape
+        self.arguments = dict(arguments or {})
 
-    def call(self, x: Tensor, training: bool = False) -> Tensor:
-        return F.dropout(x, self.rate, training=training, rng=self.generator())
+    def call(self, x: Any, training: bool = False) -> Tensor:
+        out = self.function(x, **self.arguments)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{self.name} (Lambda): the function returned "
+                            f"{type(out).__name__}; it must return a Tensor (use tinydl ops, "
+                            f"not numpy, so that gradients flow)")
+        return out
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        return tuple(input_shape)
+    def compute_output_shape(self, input_shape: Any) -> Shape:
+        if self.output_shape_arg is None:
+            return super().compute_output_shape(input_shape)
+        if callable(self.output_shape_arg):
+            return tuple(self.output_shape_arg(input_shape))
+        return (None, *self.output_shape_arg)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
-
-
-class Activation(Layer):
-    """Applies an activation function by name ('relu', 'softmax', ...), no weights."""
-
-    def __init__(self, activation: Any, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.activation = activations.get(activation)
-
-    def call(self, x: Tensor, training: bool = False) -> Tensor:
-        self.pre_activation = x
-        return self.activation(x)
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        return tuple(input_shape)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "activation": activation_name(self.activation)}
-
-
-class LeakyReLU(Layer):
-    """Leaky ReLU as a layer: y = x for x > 0, negative_slope·x otherwise. No weights.
-
-    negative_slope defaults to 0.3, Keras' LeakyReLU layer default; GANs usually use 0.2
-    (Radford et al., 2016), which is also `tinydl.activations.leaky_relu`'s default.
-    """
-
-    def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        if not 0 <= negative_slope < 1:
-            raise ValueError(f"LeakyReLU: negative_slope must be in [0, 1), got {negative_slope!r}")
-        self.negative_slope = float(negative_slope)
-
-    def call(self, x: Tensor, training: bool = False) -> Tensor:
-        return activations.leaky_relu(x, self.negative_slope)
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        return tuple(input_shape)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "negative_slope": self.negative_slope}
+        fn = self.function
+        name = getattr(fn, "__qualname__", "")
+        module = getattr(fn, "__module__", None)
+        if module and name and "<" not in name and module != "__main__":
+            fn = f"{module}:{name}"
+        shape = self.output_shape_arg
+        return {**super().get_config(), "function": fn,
+                "output_shape": list(shape) if isinstance(shape, tuple) else shape,
+                "arguments": self.arguments or None}

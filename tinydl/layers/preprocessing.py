@@ -1,146 +1,36 @@
-"""Preprocessing layers, as in Keras 3: put them first in a `Sequential` model.
+"""Preprocessing layers, as in Keras 3: Rescaling, Resizing and Normalization (with
+`adapt`). Put them first in a `Sequential` model; they are always on, in training and at
+inference. The random layers of data augmentation are in augmentation.py.
 
     model = Sequential([Rescaling(1 / 255, input_shape=(28, 28, 1)),
-                        RandomTranslation(0.1, 0.1), RandomRotation(0.05),
                         Conv2D(32, 3, activation="relu"), ...])
 
-`Rescaling` is always on. The random layers (data augmentation) change the images only
-when `training=True` (inside `fit`): at inference (`evaluate`, `predict`, `model(x)`)
-they return their input unchanged. Images are channels-last floats (N, H, W, C).
-
-Randomness: one draw per sample from the layer's generator: its own (`seed=`), else the
-model's (`Sequential(seed=...)`), else tinydl's shared one (`tinydl.utils.set_random_seed`),
-so a seed reproduces a run.
-
-How the random layers move pixels: each output pixel (i, j) of sample n reads the input
-at a source point (y, x) = T_n(i, j): a flip, a shift or a rotation about the centre.
-`_resample` reads it in one vectorised gather for the whole batch (nearest pixel for
-flips and shifts, bilinear interpolation between the 4 neighbours for rotations), and
-writes `fill_value` where the source point lies outside the image. The output is linear
-in the input, so gradients do flow back through these layers (the gather's transpose,
-a scatter-add); the model never needs them, since the layers sit at its input.
-
-Differences from Keras: `fill_mode` is always 'constant' (Keras' default is 'reflect')
-and only bilinear interpolation is offered for rotations.
+Resizing is the op `tinydl.functional.resize2d`, built on tinydl/ops/resize.py's
+interpolation matrices. Images are channels-last floats (N, H, W, C).
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from ..autograd import Function, Tensor
+from .. import functional as F
+from ..autograd import Tensor
+from ..ops.layer_norm import normalize_axes
+from ..ops.resize import INTERPOLATIONS
 from .layer import Layer, Shape
 
 
 # -- the resampling op ---------------------------------------------------------------------
 
-class _GatherOp(Function):
-    """out[n, p, c] = Σ_k w[n, p, k] · x[n, idx[n, p, k], c] + fill · w_out[n, p]
-
-    x: (N, P_in, C), the images with their pixels flattened; idx, w: (N, P, k), the k
-    source pixels of output pixel p and their weights; w_out: (N, P), the weight of the
-    points outside the image. Backward: the transpose, a scatter-add of w · grad.
-    """
-    op = "random_transform"
-
-    def forward(self, x: np.ndarray, idx: np.ndarray, w: np.ndarray, w_out: np.ndarray,
-                fill: float) -> np.ndarray:
-        self.shape, self.idx, self.w = x.shape, idx, w.astype(x.dtype)
-        batch = np.arange(x.shape[0])[:, None, None]
-        neighbours = x[batch, idx]                                 # (N, P, k, C)
-        out = np.einsum("npk,npkc->npc", self.w, neighbours)
-        return out + (fill * w_out.astype(x.dtype))[..., None]
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        n, p_in, c = self.shape
-        rows = (np.arange(n)[:, None, None] * p_in + self.idx).ravel()   # flat pixel ids
-        gx = np.zeros((n * p_in, c), grad.dtype)
-        np.add.at(gx, rows, (self.w[..., None] * grad[:, :, None, :]).reshape(-1, c))
-        return gx.reshape(self.shape)
-
-
-def _resample(x: Tensor, y: np.ndarray, x_src: np.ndarray, fill: float,
-              bilinear: bool) -> Tensor:
-    """out[n, i, j, :] = x at the source point (y[n, i, j], x_src[n, i, j]) (row, column).
-
-    Nearest (bilinear=False): the pixel (round(y), round(x)). Bilinear: with
-    y0 = floor(y), a = y - y0 (and x0, b likewise), the 4 neighbours weighted
-        (1-a)(1-b)·x[y0, x0] + (1-a)b·x[y0, x0+1] + a(1-b)·x[y0+1, x0] + ab·x[y0+1, x0+1].
-    A neighbour outside the image contributes `fill` instead, with its weight.
-    """
-    n, h, w, c = x.shape
-    if bilinear:
-        y0, x0 = np.floor(y), np.floor(x_src)
-        a, b = y - y0, x_src - x0
-        rows = np.stack([y0, y0, y0 + 1, y0 + 1], axis=-1)
-        cols = np.stack([x0, x0 + 1, x0, x0 + 1], axis=-1)
-        weights = np.stack([(1 - a) * (1 - b), (1 - a) * b, a * (1 - b), a * b], axis=-1)
-    else:
-        rows, cols = np.round(y)[..., None], np.round(x_src)[..., None]
-        weights = np.ones(rows.shape)
-    inside = (rows >= 0) & (rows <= h - 1) & (cols >= 0) & (cols <= w - 1)
-    idx = np.where(inside, rows * w + cols, 0).astype(np.int64).reshape(n, h * w, -1)
-    w_in = np.where(inside, weights, 0.0)
-    w_out = (weights - w_in).sum(axis=-1).reshape(n, h * w)
-    out = _GatherOp.apply(x.reshape(n, h * w, c), idx=idx, w=w_in.reshape(n, h * w, -1),
-                        w_out=w_out, fill=float(fill))
-    return out.reshape(n, h, w, c)
-
 
 # -- helpers --------------------------------------------------------------------------------
-
-def _factor_range(layer: str, arg: str, factor: Any) -> tuple[float, float]:
-    """Keras' factor: a float f means the range [-f, f]; a pair (lower, upper) itself."""
-    if isinstance(factor, int | float | np.integer | np.floating):
-        lower, upper = -abs(float(factor)), abs(float(factor))
-    elif isinstance(factor, tuple | list) and len(factor) == 2:
-        lower, upper = float(factor[0]), float(factor[1])
-    else:
-        raise ValueError(f"{layer}: {arg} must be a float or a pair (lower, upper), got {factor!r}")
-    if not lower <= upper:
-        raise ValueError(f"{layer}: {arg} lower bound {lower} exceeds upper bound {upper}")
-    return lower, upper
 
 
 def _check_images(layer: Layer, shape: Shape) -> None:
     if len(shape) != 4:
         raise ValueError(f"{layer.name} ({type(layer).__name__}): expected images of shape "
                          f"(N, H, W, C), channels-last; got {tuple(shape)}")
-
-
-class _RandomImageLayer(Layer):
-    """Shared machinery: seed, rank check, identity at inference, same output shape."""
-
-    def __init__(self, seed: int | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.seed = seed
-        if seed is not None:
-            self.rng = np.random.default_rng(seed)
-
-    def build(self, input_shape: Shape) -> None:
-        _check_images(self, input_shape)
-
-    def call(self, x: Tensor, training: bool = False) -> Tensor:
-        _check_images(self, x.shape)
-        if not training:
-            return x
-        n, h, w, _ = x.shape
-        rows, cols = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64),
-                                 indexing="ij")                       # (H, W) output pixels
-        return self.transform(x, self.generator(), rows[None], cols[None])
-
-    def transform(self, x: Tensor, rng: np.random.Generator, rows: np.ndarray,
-                  cols: np.ndarray) -> Tensor:
-        raise NotImplementedError
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        _check_images(self, input_shape)
-        return tuple(input_shape)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "seed": self.seed}
 
 
 # -- the layers -------------------------------------------------------------------------------
@@ -166,102 +56,164 @@ class Rescaling(Layer):
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}
 
 
-class RandomFlip(_RandomImageLayer):
-    """Flips each image with probability 1/2, independently per sample (training only).
+class Resizing(Layer):
+    """Resizes images to (height, width): (N, H, W, C) -> (N, height, width, C), with
+    'bilinear' (default) or 'nearest' interpolation as tf.image.resize (half-pixel
+    centres, no antialiasing): `tinydl.functional.resize2d`. Differentiable.
 
-    mode: 'horizontal' (left-right, along W: out[i, j] = x[i, W-1-j]), 'vertical'
-    (up-down, along H: out[i, j] = x[H-1-i, j]) or 'horizontal_and_vertical' (a draw
-    for each). Draws: rng.random(N) < 0.5 for the horizontal flips, then for the
-    vertical ones.
+    Not offered: Keras' crop_to_aspect_ratio and pad_to_aspect_ratio (the image is
+    stretched to the new size).
     """
 
-    MODES = ("horizontal", "vertical", "horizontal_and_vertical")
-
-    def __init__(self, mode: str = "horizontal_and_vertical", seed: int | None = None,
+    def __init__(self, height: int, width: int, interpolation: str = "bilinear",
                  **kwargs: Any) -> None:
-        if mode not in self.MODES:
-            raise ValueError(f"RandomFlip: mode must be one of {self.MODES}, got {mode!r}")
-        super().__init__(seed=seed, **kwargs)
-        self.mode = mode
+        super().__init__(**kwargs)
+        for arg, value in (("height", height), ("width", width)):
+            if (not isinstance(value, int | np.integer) or isinstance(value, bool)
+                    or value < 1):
+                raise ValueError(f"Resizing: {arg} must be a positive int, got {value!r}")
+        if interpolation not in INTERPOLATIONS:
+            raise ValueError(f"Resizing: interpolation must be one of {INTERPOLATIONS}, got "
+                             f"{interpolation!r}")
+        self.height, self.width, self.interpolation = int(height), int(width), interpolation
 
-    def transform(self, x: Tensor, rng: np.random.Generator, rows: np.ndarray,
-                  cols: np.ndarray) -> Tensor:
-        n, h, w, _ = x.shape
-        if self.mode != "vertical":
-            flip = (rng.random(n) < 0.5)[:, None, None]
-            cols = np.where(flip, w - 1 - cols, cols)
-        if self.mode != "horizontal":
-            flip = (rng.random(n) < 0.5)[:, None, None]
-            rows = np.where(flip, h - 1 - rows, rows)
-        rows, cols = np.broadcast_arrays(rows, cols, np.empty((n, 1, 1)))[:2]
-        return _resample(x, rows, cols, 0.0, bilinear=False)
+    def build(self, input_shape: Shape) -> None:
+        _check_images(self, input_shape)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        _check_images(self, x.shape)
+        return F.resize2d(x, (self.height, self.width), self.interpolation)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        _check_images(self, input_shape)
+        return (input_shape[0], self.height, self.width, input_shape[3])
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "mode": self.mode}
+        return {**super().get_config(), "height": self.height, "width": self.width,
+                "interpolation": self.interpolation}
 
 
-class RandomTranslation(_RandomImageLayer):
-    """Shifts each image by a whole number of pixels (training only), filling with
-    `fill_value`: out[i, j] = x[i - dy, j - dx] (fill where that is outside the image).
+class Normalization(Layer):
+    """Feature normalization with fixed statistics: y = (x - mean) / max(√variance, 1e-7)
+    (invert=True: y = mean + x · max(√variance, 1e-7), undoing it), as Keras 3.
 
-    dy = round(u·H) with u uniform in [-height_factor, height_factor] (or in the pair
-    (lower, upper) given), drawn per sample; dx likewise with width_factor and W.
-    Positive dy moves the picture down, positive dx to the right, as in Keras.
-    Draws: rng.uniform(lower, upper, N) for the heights, then for the widths.
+    Args:
+        axis: the axis or axes that keep a mean and variance per index: -1 (default) one
+            per feature of the last axis; a list of ints; None: one scalar for everything.
+        mean, variance: the statistics, broadcast to the kept axes' shape; give both, or
+            neither and call `adapt(data)` before using the layer.
+        invert: apply the inverse map.
+
+    adapt(data): mean and (biased, population) variance of `data` (N, ...) over every axis
+    but the kept ones, stored as the non-trainable weights 'mean' and 'variance' (saved
+    and loaded with the model's weights; 'mean' holds NaN until the statistics are known,
+    and calling the layer then raises an error saying to call adapt).
     """
 
-    def __init__(self, height_factor: Any, width_factor: Any, fill_value: float = 0.0,
-                 seed: int | None = None, **kwargs: Any) -> None:
-        self.height_factor = _factor_range("RandomTranslation", "height_factor", height_factor)
-        self.width_factor = _factor_range("RandomTranslation", "width_factor", width_factor)
-        super().__init__(seed=seed, **kwargs)
-        self.fill_value = float(fill_value)
+    EPSILON = 1e-7
 
-    def transform(self, x: Tensor, rng: np.random.Generator, rows: np.ndarray,
-                  cols: np.ndarray) -> Tensor:
-        n, h, w, _ = x.shape
-        dy = np.round(rng.uniform(*self.height_factor, size=n) * h)[:, None, None]
-        dx = np.round(rng.uniform(*self.width_factor, size=n) * w)[:, None, None]
-        return _resample(x, rows - dy, cols - dx, self.fill_value, bilinear=False)
+    def __init__(self, axis: Any = -1, mean: Any = None, variance: Any = None,
+                 invert: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(axis, tuple):
+            axis = list(axis)
+        if axis is not None and not (
+                (isinstance(axis, int | np.integer) and not isinstance(axis, bool))
+                or (isinstance(axis, list) and all(isinstance(a, int | np.integer)
+                                                   and not isinstance(a, bool) for a in axis))):
+            raise ValueError(f"Normalization: axis must be an int, a list of ints or None, got "
+                             f"{axis!r}")
+        if (mean is None) != (variance is None):
+            raise ValueError("Normalization: give both mean and variance, or neither (and call "
+                             "adapt(data))")
+        self.axis = axis if not isinstance(axis, int | np.integer) else int(axis)
+        self.mean_arg = None if mean is None else np.asarray(mean, dtype=np.float64)
+        self.variance_arg = None if variance is None else np.asarray(variance, dtype=np.float64)
+        if self.variance_arg is not None and np.any(self.variance_arg < 0):
+            raise ValueError(f"Normalization: variance must be ≥ 0, got {variance!r}")
+        self.invert = bool(invert)
+
+    def _kept(self, ndim: int) -> tuple[int, ...]:
+        if self.axis is None or self.axis == []:
+            return ()
+        try:
+            kept = normalize_axes(self.axis, ndim, "Normalization")
+        except ValueError as exc:
+            raise ValueError(f"{self.name} (Normalization): {exc}") from None
+        if 0 in kept:
+            raise ValueError(f"{self.name} (Normalization): axis {self.axis!r} includes the batch "
+                             f"axis 0; use axis=None for one scalar mean and variance")
+        return kept
+
+    def build(self, input_shape: Shape) -> None:
+        self.kept = self._kept(len(input_shape))
+        shape = tuple(input_shape[a] for a in self.kept)
+        if any(d is None for d in shape):
+            raise ValueError(f"{self.name} (Normalization): the kept axes {self.kept} of inputs "
+                             f"of shape {tuple(input_shape)} must have known sizes")
+        self.stat_shape = shape
+        # NaN until known (given, adapted or loaded with the model's weights): see `adapted`
+        self.mean = self.add_weight("mean", shape, _nan, trainable=False)
+        self.variance = self.add_weight("variance", shape, "ones", trainable=False)
+        if self.mean_arg is not None:
+            for weight, value, arg in ((self.mean, self.mean_arg, "mean"),
+                                       (self.variance, self.variance_arg, "variance")):
+                try:
+                    weight.data[...] = np.broadcast_to(value, shape)
+                except ValueError:
+                    raise ValueError(f"{self.name} (Normalization): {arg} of shape {value.shape} "
+                                     f"cannot be broadcast to the kept axes' shape {shape}"
+                                     ) from None
+
+    @property
+    def adapted(self) -> bool:
+        """Whether the statistics are known: given, adapted, or loaded into the weights."""
+        if not self.built:
+            return self.mean_arg is not None
+        return not np.isnan(self.mean.data).any()
+
+    def adapt(self, data: Any) -> None:
+        """Compute the mean and variance of `data` (an array (N, ...), a batch of samples)
+        over every axis but the kept ones, and store them in the layer."""
+        data = np.asarray(getattr(data, "data", data))
+        if not np.issubdtype(data.dtype, np.number) or data.ndim < 1 or len(data) == 0:
+            raise ValueError(f"{self.name} (Normalization): adapt expects a non-empty numeric "
+                             f"array (N, ...), got dtype {data.dtype}, shape {data.shape}")
+        self.ensure_built((None, *data.shape[1:]), data.dtype
+                          if np.issubdtype(data.dtype, np.floating) else None)
+        if self.kept != self._kept(data.ndim) or tuple(
+                data.shape[a] for a in self.kept) != self.stat_shape:
+            raise ValueError(f"{self.name} (Normalization): built for inputs "
+                             f"{self.input_shape}, cannot adapt to data of shape {data.shape}")
+        reduce = tuple(a for a in range(data.ndim) if a not in self.kept)
+        self.mean.data[...] = data.mean(axis=reduce, dtype=np.float64)
+        self.variance.data[...] = data.var(axis=reduce, dtype=np.float64)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        if not self.adapted:
+            raise ValueError(f"{self.name} (Normalization): used before its statistics are "
+                             f"known; call layer.adapt(data) first, or pass mean= and variance=")
+        if self._kept(x.ndim) != self.kept:
+            raise ValueError(f"{self.name} (Normalization): built for inputs {self.input_shape}, "
+                             f"called on shape {x.shape}")
+        bshape = [x.shape[a] if a in self.kept else 1 for a in range(x.ndim)]
+        mean = self.mean.data.reshape(bshape).astype(x.dtype)
+        std = np.maximum(np.sqrt(self.variance.data), self.EPSILON).reshape(bshape).astype(x.dtype)
+        if self.invert:
+            return x * Tensor(std) + Tensor(mean)
+        return (x - Tensor(mean)) * Tensor(1 / std)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return tuple(input_shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "height_factor": self.height_factor,
-                "width_factor": self.width_factor, "fill_value": self.fill_value}
+        """Constructor arguments; statistics learnt by `adapt` live in the weights (as in
+        Keras), the ones given as mean=/variance= are in the config as lists."""
+        return {**super().get_config(), "axis": self.axis,
+                "mean": None if self.mean_arg is None else self.mean_arg.tolist(),
+                "variance": None if self.variance_arg is None else self.variance_arg.tolist(),
+                "invert": self.invert}
 
 
-class RandomRotation(_RandomImageLayer):
-    """Rotates each image about its centre by a random angle (training only), with
-    bilinear interpolation and `fill_value` outside the image.
-
-    factor: a fraction of a full turn, as in Keras: the angle θ is uniform in
-    [-factor·2π, factor·2π] (or in [lower·2π, upper·2π] for a pair (lower, upper)),
-    drawn per sample with rng.uniform. θ > 0 turns the picture counter-clockwise:
-    θ = π/2 (factor (0.25, 0.25)) gives np.rot90 on the (H, W) axes.
-
-    Math: with the centre (cy, cx) = ((H-1)/2, (W-1)/2) and the output pixel's offset
-    (u, v) = (j - cx, i - cy) (v points down), the pixel reads the input at
-        x = cx + u·cos θ - v·sin θ,    y = cy + u·sin θ + v·cos θ.
-    Source coordinates within 1e-6 of a whole number are snapped to it, so multiples
-    of 90° move pixels exactly (cos(π/2) is 6e-17 in floating point, not 0).
-    """
-
-    def __init__(self, factor: Any, fill_value: float = 0.0, seed: int | None = None,
-                 **kwargs: Any) -> None:
-        self.factor = _factor_range("RandomRotation", "factor", factor)
-        super().__init__(seed=seed, **kwargs)
-        self.fill_value = float(fill_value)
-
-    def transform(self, x: Tensor, rng: np.random.Generator, rows: np.ndarray,
-                  cols: np.ndarray) -> Tensor:
-        n, h, w, _ = x.shape
-        theta = rng.uniform(*self.factor, size=n)[:, None, None] * 2 * math.pi
-        cy, cx = (h - 1) / 2, (w - 1) / 2
-        u, v = cols - cx, rows - cy
-        src_x = cx + u * np.cos(theta) - v * np.sin(theta)
-        src_y = cy + u * np.sin(theta) + v * np.cos(theta)
-        src_x, src_y = (np.where(np.abs(s - np.round(s)) < 1e-6, np.round(s), s)
-                        for s in (src_x, src_y))
-        return _resample(x, src_y, src_x, self.fill_value, bilinear=True)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "factor": self.factor, "fill_value": self.fill_value}
+def _nan(shape: tuple[int, ...], rng: Any = None, dtype: Any = None) -> np.ndarray:
+    return np.full(shape, np.nan, dtype=dtype)

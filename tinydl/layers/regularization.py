@@ -1,5 +1,5 @@
-"""Regularization layers of Keras 3 that add noise in training: SpatialDropout2D and
-GaussianNoise. At inference (evaluate, predict, model(x)) both return x unchanged.
+"""Regularization layers of Keras 3 that add noise in training: Dropout (the article's
+listing), SpatialDropout2D and GaussianNoise. At inference (evaluate, predict, model(x)) both return x unchanged.
 
 Randomness, as Dropout and the Random* layers: the layer's own generator (`seed=`),
 else the model's (`Sequential(seed=...)`), else tinydl's shared one, so a seed
@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import functional as F
 from ..autograd import Tensor
 from .layer import Layer, Shape
 
@@ -96,3 +97,31 @@ class GaussianNoise(_NoiseLayer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "stddev": self.stddev}
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, y = x · m / (1 - rate) with m_i ~ Bernoulli(1 - rate);
+    at inference (evaluate, predict, model(x)), y = x. No weights.
+
+    Args:
+        rate: the fraction of units zeroed, 0 ≤ rate < 1.
+        seed: seeds this layer's own mask generator; by default the masks come from the
+            model's generator (`Sequential(seed=...)`) or tinydl's shared one.
+    """
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate!r}")
+        self.rate, self.seed = float(rate), seed
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        return F.dropout(x, self.rate, training=training, rng=self.generator())
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
