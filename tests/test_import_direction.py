@@ -20,8 +20,8 @@ LEVELS = (
          "tinydl.optimizers")),
     (4, ("tinydl.layers",)),
     (5, ("tinydl.models", "tinydl.callbacks", "tinydl.saving")),
-    (6, ("tinydl.gan", "tinydl.explain", "tinydl.adversarial", "tinydl.graphs",
-         "tinydl.image_grids", "tinydl.utils", "tinydl.regions", "tinydl.datasets",
+    (6, ("tinydl.applications", "tinydl.gan", "tinydl.explain", "tinydl.adversarial",
+         "tinydl.graphs", "tinydl.image_grids", "tinydl.utils", "tinydl.regions", "tinydl.datasets",
          "tinydl.exercises", "tinydl.lessons", "tinydl.cli", "tinydl.__main__")),
     (7, ("tinydl",)),               # the package's __init__: the public namespace
 )
