@@ -4,19 +4,6 @@ from __future__ import annotations
 
 import os
 import resource
-import sys
-from pathlib import Path
-
-LESSONS = Path(__file__).resolve().parents[1] / "lessons"
-
-
-def lesson(stem: str):
-    """The functions, classes and constants of lessons/<stem>.py, without running the
-    lesson (tinydl workers and parents only; see lessons/_lesson.py's `definitions`)."""
-    if str(LESSONS) not in sys.path:
-        sys.path.insert(0, str(LESSONS))  # the lessons import their _lesson helper
-    from _lesson import definitions
-    return definitions(stem)
 
 
 def peak_rss_mib() -> float:

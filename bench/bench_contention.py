@@ -1,8 +1,9 @@
 """Training on a busy machine: how much slower an epoch gets next to CPU-bound processes.
 
 Times one epoch of two networks (batch 128, Adam 0.001, categorical cross-entropy):
-    cnn: the article's section-4 CNN (Conv 32 3×3 ReLU → MaxPool 2 → Conv 64 3×3 ReLU →
-         MaxPool 2 → Flatten → Dense 128 ReLU → Dropout 0.5 → Dense 10 softmax);
+    cnn: the article's section-4 CNN, tinydl.applications.article_cnn (Conv 32 3×3 ReLU →
+         MaxPool 2 → Conv 64 3×3 ReLU → MaxPool 2 → Flatten → Dense 128 ReLU → Dropout 0.5
+         → Dense 10 softmax);
     mlp: 784-512-512-10 (ReLU, ReLU, softmax);
 alone, then next to 1 and next to 2 competing processes (each a single-threaded Python
 busy loop, which the benchmark starts before the timed epoch and stops after it), in
@@ -60,7 +61,8 @@ def run_tinydl(model_name: str, samples: int, batch_size: int, warmup: int) -> d
     from threadpoolctl import threadpool_info
 
     import tinydl
-    from tinydl.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
+    from tinydl.applications import article_cnn
+    from tinydl.layers import Dense
     from tinydl.models import Sequential
     from tinydl.optimizers import Adam
     from tinydl.utils import set_random_seed, to_categorical
@@ -69,10 +71,7 @@ def run_tinydl(model_name: str, samples: int, batch_size: int, warmup: int) -> d
     y = to_categorical(y, 10)
     set_random_seed(0)
     if model_name == "cnn":
-        model = Sequential([
-            Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)), MaxPooling2D((2, 2)),
-            Conv2D(64, (3, 3), activation="relu"), MaxPooling2D((2, 2)), Flatten(),
-            Dense(128, activation="relu"), Dropout(0.5), Dense(10, activation="softmax")])
+        model = article_cnn()
     else:
         x = x.reshape(len(x), -1)
         model = Sequential([Dense(512, activation="relu", input_shape=(784,)),

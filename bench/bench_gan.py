@@ -1,13 +1,15 @@
 """Lesson 8's GAN measured epoch by epoch: training speed and a quality score, tinydl and
 the same GAN in PyTorch side by side.
 
-Per framework, in its own subprocess, the MLP GAN of lessons/08_gan_mnist_digits.py is
-trained on MNIST. Both subprocesses start together and take turns, one epoch each
-(tinydl's epoch 1, PyTorch's epoch 1, tinydl's epoch 2, ...): the one waiting blocks on
-its stdin, so a slow spell of the machine falls on both frameworks, not on one.
+Per framework, in its own subprocess, the MLP GAN of lessons/08_gan_mnist_digits.py
+(tinydl.applications.mnist_gan) is trained on MNIST. Both subprocesses start together and
+take turns, one epoch each (tinydl's epoch 1, PyTorch's epoch 1, tinydl's epoch 2, ...):
+the one waiting blocks on its stdin, so a slow spell of the machine falls on both
+frameworks, not on one.
 
-* tinydl: the lesson's own `make_gan` (imported from the lesson file), trained with
-  `GAN.fit` one epoch at a time, so the run is the lesson's run step for step;
+* tinydl: the lesson's GAN, `tinydl.applications.mnist_gan`, on the lesson's data (MNIST
+  scaled by `gan_preprocess_input`), trained with `GAN.fit` one epoch at a time, so the run
+  is the lesson's run step for step;
 * PyTorch: its twin. The same layers (Linear / LeakyReLU(0.2) / Tanh; D ends in a logit
   scored with BCEWithLogits), the SAME initial weights (tinydl's freshly initialised
   weights, copied into torch's layouts), Adam(lr=2e-4, betas=(0.5, 0.999), eps=1e-7) per
@@ -53,9 +55,9 @@ from pathlib import Path
 
 import numpy as np
 
-from _shared import lesson, load_average, peak_rss_mib
+from _shared import load_average, peak_rss_mib
 
-LATENT_DIM = 100
+LATENT_DIM = 100    # tinydl.applications.LATENT_DIM (the torch worker never imports tinydl)
 DEFAULT_CLASSIFIER = Path("lesson_output") / "04_mnist_cnn" / "mnist_cnn.weights.npz"
 #: The issue's targets for tinydl after 20 epochs.
 TARGETS = {"confident": 0.6, "class_entropy": 2.1, "seconds_ratio": 1.5}
@@ -80,7 +82,9 @@ def worker_data() -> dict[str, np.ndarray]:
 
 def tinydl_gan(args: argparse.Namespace, work: Path):
     """Lesson 8's GAN, checked against the initial weights the parent saved."""
-    gan = lesson("08_gan_mnist_digits").make_gan(args.dcgan, args.seed)
+    from tinydl.applications import mnist_gan
+
+    gan = mnist_gan(args.dcgan, args.seed)
     for role, model in (("generator", gan.generator), ("discriminator", gan.discriminator)):
         with np.load(work / f"init_{role}.npz") as saved:
             for i, layer in enumerate(model.layers):
@@ -426,16 +430,22 @@ def run_worker(name: str, args: argparse.Namespace, work: Path) -> dict:
     return Worker(name, args, work).finish()
 
 
-def prepare(args: argparse.Namespace, work: Path):
-    """Load MNIST once (lesson 8's preprocessing), the fixed noise for the scores, and
-    lesson 8's freshly initialised GAN; save what the workers need into `work`."""
-    lesson8 = lesson("08_gan_mnist_digits")
-    x, x_test = lesson8.real_images(args.dcgan)
+def prepare(args: argparse.Namespace, work: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Load MNIST once, prepared as lesson 8 prepares it (training images in [−1, 1], test
+    images in [0, 1] for the classifier), the fixed noise for the scores, and lesson 8's
+    freshly initialised GAN; save what the workers need into `work`. Returns the training
+    and the test images."""
+    from tinydl.applications import gan_images_to_cnn_input, gan_preprocess_input, mnist_gan
+    from tinydl.datasets import mnist
+
+    (x, _), (x_test, _) = mnist.load_data()
     if args.limit:
         x = x[:args.limit]
+    x = gan_preprocess_input(x, args.dcgan)
+    x_test = gan_images_to_cnn_input(gan_preprocess_input(x_test))
     z_eval = np.random.default_rng([args.seed, 8]).standard_normal(
         (args.samples, LATENT_DIM)).astype(np.float32)
-    gan = lesson8.make_gan(args.dcgan, args.seed)
+    gan = mnist_gan(args.dcgan, args.seed)
     gan.generator.save_weights(str(work / "init_generator.npz"))
     gan.discriminator.save_weights(str(work / "init_discriminator.npz"))
     arrays = {"z_eval": z_eval}
@@ -449,7 +459,7 @@ def prepare(args: argparse.Namespace, work: Path):
     else:
         arrays["x_train"] = x
     np.savez(work / "data.npz", **arrays)
-    return lesson8, x, x_test
+    return x, x_test
 
 
 def check(args: argparse.Namespace, frameworks: list[str], work: Path, out: Path) -> int:
@@ -508,8 +518,9 @@ def check(args: argparse.Namespace, frameworks: list[str], work: Path, out: Path
 
 
 def score(name: str, args: argparse.Namespace, work: Path, out: Path, classifier,
-          real_features: np.ndarray, lesson8) -> dict[str, list[float]]:
+          real_features: np.ndarray) -> dict[str, list[float]]:
     """Score and draw each epoch's saved samples of one framework (then delete them)."""
+    from tinydl.applications import gan_images_to_cnn_input
     from tinydl.gan import quality_scores
     from tinydl.image_grids import save_image_grid
 
@@ -520,7 +531,7 @@ def score(name: str, args: argparse.Namespace, work: Path, out: Path, classifier
         path = work / f"{name}_epoch_{epoch:03d}.npy"
         images = np.load(path)
         save_image_grid(images[:64], folder / f"epoch_{epoch:03d}.png", value_range=(-1, 1))
-        for key, value in quality_scores(classifier, lesson8.to_classifier_input(images),
+        for key, value in quality_scores(classifier, gan_images_to_cnn_input(images),
                                          real_features).items():
             scores[key].append(value)
         path.unlink()
@@ -681,11 +692,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def benchmark(args: argparse.Namespace, frameworks: list[str], work: Path) -> int:
+    from tinydl.applications import article_cnn
     from tinydl.gan import classifier_outputs
 
     load_start = load_average()
-    lesson8, x, x_test = prepare(args, work)
-    classifier = lesson8.load_classifier(args.classifier)
+    x, x_test = prepare(args, work)
+    classifier = article_cnn(weights=args.classifier)         # lesson 4's network, trained
     test_images = x_test[:min(args.samples, len(x_test))]
     real_features, _ = classifier_outputs(classifier, test_images)
     print(f"{'DCGAN' if args.dcgan else 'MLP GAN'} of lesson 8 on {len(x):,} MNIST images, "
@@ -704,8 +716,7 @@ def benchmark(args: argparse.Namespace, frameworks: list[str], work: Path) -> in
     for name, w in workers.items():
         runs[name] = w.finish()
         print(f"{name}: scoring {args.epochs} epochs of samples", flush=True)
-        runs[name]["scores"] = score(name, args, work, args.out, classifier, real_features,
-                                     lesson8)
+        runs[name]["scores"] = score(name, args, work, args.out, classifier, real_features)
     load_end = load_average()
 
     summary = summarise(args, runs)

@@ -1,7 +1,8 @@
 """The article's section-4 CNN on the full MNIST set: tinydl against PyTorch, side by side.
 
-Trains the same network (Conv 32 3×3 ReLU → MaxPool 2 → Conv 64 3×3 ReLU → MaxPool 2 →
-Flatten → Dense 128 ReLU → Dropout 0.5 → Dense 10 softmax; Adam 0.001; categorical
+Trains the same network (tinydl.applications.article_cnn: Conv 32 3×3 ReLU → MaxPool 2 →
+Conv 64 3×3 ReLU → MaxPool 2 → Flatten → Dense 128 ReLU → Dropout 0.5 → Dense 10 softmax;
+Adam 0.001; categorical
 cross-entropy; batch 128) on the 60,000 training images, once in tinydl and, when PyTorch
 is installed, in PyTorch's CPU build twice: as a plain PyTorch process, and with the
 malloc thresholds that importing tinydl sets (tinydl/_allocator.py), which make PyTorch
@@ -40,18 +41,14 @@ def load(limit: int | None):
 
 
 def run_tinydl(epochs: int, batch_size: int, limit: int | None) -> dict:
+    from tinydl.applications import article_cnn
     from tinydl.callbacks import Callback
-    from tinydl.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
-    from tinydl.models import Sequential
     from tinydl.optimizers import Adam
     from tinydl.utils import set_random_seed, to_categorical
 
     (x_train, y_train), (x_test, y_test) = load(limit)
     set_random_seed(0)
-    model = Sequential([
-        Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)), MaxPooling2D((2, 2)),
-        Conv2D(64, (3, 3), activation="relu"), MaxPooling2D((2, 2)), Flatten(),
-        Dense(128, activation="relu"), Dropout(0.5), Dense(10, activation="softmax")])
+    model = article_cnn()
     model.compile(optimizer=Adam(lr=0.001), loss="categorical_crossentropy", metrics=["accuracy"])
 
     class Timer(Callback):

@@ -1,14 +1,16 @@
 """One training epoch of lesson 9's U-Net in tinydl and in a PyTorch twin, alternating.
 
 The parent process generates the digit scenes once (tinydl.datasets.mnist_scenes), builds
-the lesson's U-Net with `build_unet` (imported from lessons/09_segmentation_unet.py) and
-saves its freshly initialised weights. Then, for --rounds rounds, it runs one epoch in a
-tinydl worker and one in a PyTorch worker, each its own subprocess (so each reports its own
-peak resident memory, and a slow spell of the machine hits both frameworks):
+the lesson's U-Net (tinydl.applications.unet) and saves its freshly initialised weights.
+Then, for --rounds rounds, it runs one epoch in a tinydl worker and one in a PyTorch
+worker, each its own subprocess (so each reports its own peak resident memory, and a slow
+spell of the machine hits both frameworks):
 
-* tinydl: the lesson's model and loss (`compiled(build_unet(...), MAIN_LOSS)`: per-pixel
-  sparse cross-entropy with the background weighted 0.1 plus soft Dice over the ten digit
-  classes, Adam 3e-3), `fit(..., epochs=1, batch_size=32, class_weight={10: 0.1})`;
+* tinydl: the lesson's model and its main loss (lesson 9's "weighted + Dice", written out
+  in `compiled_unet`: per-pixel sparse cross-entropy with the background weighted 0.1 plus
+  soft Dice over the ten digit classes, Adam 3e-3; tests/test_lesson_segmentation.py checks
+  that it trains as the lesson's does), `fit(..., epochs=1, batch_size=32,
+  class_weight={10: 0.1})`;
 * PyTorch: the same layers in NCHW (Conv2d with padding 1 for 'same' 3×3, ReLU,
   MaxPool2d(2), nearest Upsample(2), torch.cat on the channels in the same order), the SAME
   initial weights (tinydl's kernels (kh, kw, C_in, C_out) flipped in both spatial axes,
@@ -35,6 +37,7 @@ Needs MNIST (TINYDL_DATA). tests/test_lesson_segmentation.py runs a tiny version
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import json
 import os
@@ -46,32 +49,47 @@ from pathlib import Path
 
 import numpy as np
 
-from _shared import lesson as shared_lesson, load_average, peak_rss_mib
+from _shared import load_average, peak_rss_mib
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSON = ROOT / "lessons" / "09_segmentation_unet.py"
 BACKGROUND, CLASSES, BG_WEIGHT, LR = 10, 11, 0.1, 3e-3
 CHECK_SCENES = 4
 #: the two frameworks' initial class probabilities must agree to this
 CHECK_ATOL = 1e-4
 
 
-def lesson():
-    """The definitions of lessons/09_segmentation_unet.py (build_unet, compiled, MAIN_LOSS,
-    FILTERS), without running the lesson (tinydl worker and parent only)."""
-    return shared_lesson(LESSON.stem)
+def use_this_checkout() -> None:
+    """Put the checkout first on sys.path (tinydl worker and parent only), so that
+    `python bench/bench_segmentation.py` measures this checkout's tinydl, not whichever
+    tinydl is installed (or none)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
+def compiled_unet(filters: tuple[int, int, int]):
+    """Lesson 9's U-Net compiled with the lesson's main loss, "weighted + Dice": sparse
+    cross-entropy + soft Dice over the digit classes, Adam(LR); returns the model and the
+    class_weight to fit with, {BACKGROUND: BG_WEIGHT} (tinydl worker and parent only)."""
+    from tinydl.applications import unet
+    from tinydl.losses import combine, dice
+    from tinydl.optimizers import Adam
+
+    loss = combine({"sparse_categorical_crossentropy": 1.0,
+                    functools.partial(dice, ignore_classes=[BACKGROUND]): 1.0})
+    model = unet(filters)
+    model.compile(optimizer=Adam(learning_rate=LR), loss=loss)
+    return model, {BACKGROUND: BG_WEIGHT}
 
 
 # -- workers ---------------------------------------------------------------------------------
 
 def run_tinydl(work: Path, args: argparse.Namespace) -> dict:
-    sys.path.insert(0, str(ROOT))
+    use_this_checkout()
     import tinydl
-    les = lesson()
     data = np.load(work / "data.npz")
     x, y = data["x"], data["y"]
     tinydl.utils.set_random_seed(args.seed + args.round)
-    model, class_weight = les.compiled(les.build_unet(args.filters), les.MAIN_LOSS)
+    model, class_weight = compiled_unet(args.filters)
     model.load_weights(str(work / "init.weights.npz"))
     probs = model.predict(x[:CHECK_SCENES])
     start = time.perf_counter()
@@ -167,14 +185,13 @@ def profile_tinydl(work: Path, args: argparse.Namespace) -> dict:
     forward (timed in Function.apply) and backward (each subclass's backward wrapped) is
     charged to the layer whose call created it ("(loss)" outside any layer); what is left
     of the steps' wall time is the optimizer and the bookkeeping."""
-    sys.path.insert(0, str(ROOT))
+    use_this_checkout()
     import tinydl
     from tinydl import autograd
     from tinydl.layers.layer import Layer
-    les = lesson()
     data = np.load(work / "data.npz")
     x, y = data["x"][:args.batch_size * (args.profile + 1)], data["y"]
-    model, class_weight = les.compiled(les.build_unet(args.filters), les.MAIN_LOSS)
+    model, class_weight = compiled_unet(args.filters)
     model.fit(x[:args.batch_size], y[:args.batch_size], batch_size=args.batch_size,
               verbose=0, class_weight=class_weight)                      # warm-up step
     where, times = ["(loss)"], {}
@@ -304,12 +321,12 @@ def main(argv: list[str] | None = None) -> int:
         print("RESULT " + json.dumps(result), flush=True)
         return 0
 
-    sys.path.insert(0, str(ROOT))          # this checkout's tinydl
+    use_this_checkout()
     import tinydl
+    from tinydl.applications import UNET_FILTERS, unet
     from tinydl.datasets import mnist_scenes
-    les = lesson()
     if args.filters is None:
-        args.filters = ",".join(map(str, les.FILTERS))
+        args.filters = ",".join(map(str, UNET_FILTERS))
     args.filters = tuple(int(f) for f in str(args.filters).split(","))
     args.threads = args.threads or tinydl.get_num_threads()
     frameworks = ["tinydl"]
@@ -328,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         np.savez(work / "data.npz", x=x[..., None], y=y)
         tinydl.utils.set_random_seed(args.seed)
-        les.build_unet(args.filters).save_weights(str(work / "init.weights.npz"))
+        unet(args.filters).save_weights(str(work / "init.weights.npz"))
         runs: dict[str, list[dict]] = {name: [] for name in frameworks}
         for r in range(args.rounds):
             for name in frameworks:

@@ -1,6 +1,6 @@
 """Where an epoch of the article's CNN goes: time per op, forward and backward, in tinydl.
 
-Trains the section-4 network (the model of bench_mnist_cnn.py) with `fit` on MNIST (or
+Trains the section-4 network (tinydl.applications.article_cnn) with `fit` on MNIST (or
 random images with --synthetic) and times, per step,
 
 * every op's forward (`Function.apply`, outermost calls only, so the ops that an op runs
@@ -39,8 +39,7 @@ def main() -> None:
 
     import tinydl
     from tinydl import autograd
-    from tinydl.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
-    from tinydl.models import Sequential
+    from tinydl.applications import article_cnn
     from tinydl.optimizers import Adam
     from tinydl.parallel import blas_threads
     from tinydl.utils import set_random_seed, to_categorical
@@ -119,10 +118,7 @@ def main() -> None:
         setattr(owner, method, wrapper)
 
     set_random_seed(0)
-    model = Sequential([
-        Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)), MaxPooling2D((2, 2)),
-        Conv2D(64, (3, 3), activation="relu"), MaxPooling2D((2, 2)), Flatten(),
-        Dense(128, activation="relu"), Dropout(0.5), Dense(10, activation="softmax")])
+    model = article_cnn()
     optimizer = Adam(lr=0.001)
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
     timed(autograd.Tensor, "backward", ("backward total", "engine"))

@@ -101,8 +101,8 @@ print("label", labels_fit[0], "->", y_fit[0])
 #
 # Two convolutional layers (卷积层) with ReLU, each followed by 2×2 max pooling (最大池化),
 # then a dense layer (全连接层) of 128, dropout (随机失活) of half of it while training, and a
-# softmax over the 10 digits. Other lessons take this function with
-# `definitions("04_mnist_cnn").build_model()`.
+# softmax over the 10 digits. Other lessons and the benchmarks build the same network with
+# `tinydl.applications.article_cnn()` (a test keeps the two equal, layer for layer).
 
 # %%
 def build_model() -> Sequential:

@@ -24,9 +24,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 import tinydl.functional as F
 from tinydl import no_grad
+from tinydl.applications import dcgan_discriminator, dcgan_generator
 
 import _cnn_plots as plots
-from _lesson import Lesson, definitions
+from _lesson import Lesson
 from _mnist_cnn import WEIGHTS, mnist_images, section4_cnn
 
 lesson = Lesson("04b_what_cnns_learn_and_gans", "what the kernels of lesson 4 respond to; "
@@ -210,7 +211,7 @@ print(f"input {probe[:2].shape} -> output {output_shape}: "
 # (判别器), and for images both are usually CNNs: lesson 8's DCGAN.
 
 # %%
-generator, discriminator = definitions("08_gan_mnist_digits").build_dcgan()
+generator, discriminator = dcgan_generator(), dcgan_discriminator()   # lesson 8's DCGAN
 discriminator.summary()
 generator.summary()
 d_layers = [type(layer).__name__ for layer in discriminator.layers]

@@ -26,6 +26,7 @@
 # %%
 import numpy as np
 
+from tinydl.applications import article_cnn
 from tinydl.datasets import mnist
 from tinydl.layers import Conv2D, Dense, Flatten, MaxPooling2D
 from tinydl.metrics import (accuracy, classification_report, confusion_matrix, f1_score,
@@ -36,7 +37,6 @@ from tinydl.utils import to_categorical
 
 import _faq_b_plots as plots
 from _lesson import Lesson
-from _mnist_cnn import lesson04
 
 lesson = Lesson("06_faq_evaluation", "training, validation and test error; precision, "
                 "recall, F1 per class", epochs=0, weights=None)
@@ -80,7 +80,7 @@ def small_cnn(seed: int) -> Sequential:
 
 
 held_out = lesson.weights is None
-model = small_cnn(lesson.seed) if held_out else lesson04().build_model()
+model = small_cnn(lesson.seed) if held_out else article_cnn()   # lesson 4's network
 model.compile(optimizer=Adam(learning_rate=1e-3), loss="categorical_crossentropy",
               metrics=[accuracy])
 if held_out:

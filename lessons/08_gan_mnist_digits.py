@@ -17,24 +17,23 @@
 # fixed them. Options: `--dcgan`, `--epochs N`; stop with Ctrl-C, continue with `--resume`.
 
 # %%
+from pathlib import Path
+
 import numpy as np
 
 from tinydl import Tensor, losses
+from tinydl.applications import (LATENT_DIM, article_cnn, dcgan_discriminator,
+                                 dcgan_generator, gan_images_to_cnn_input,
+                                 gan_preprocess_input, mlp_discriminator, mlp_generator,
+                                 mnist_gan)
 from tinydl.datasets import mnist
 from tinydl.gan import GAN, classifier_outputs, frozen, quality_scores
-from tinydl.layers import (BatchNormalization, Conv2D, Conv2DTranspose, Dense, Flatten,
-                           LeakyReLU, Reshape)
-from tinydl.models import Sequential
-from tinydl.optimizers import Adam
-from tinydl.utils import set_random_seed
 from tinydl.image_grids import save_gif, save_image_grid
 
 import _gan_plots as plots
-from _gan_plots import load_classifier, to_classifier_input   # lesson 4's CNN, its input
 from _lesson import Lesson, plt
 from _mnist_cnn import lesson4_weights          # where lesson 4 saves its trained weights
 
-LATENT_DIM = 100                  # the length of the noise vector z
 lesson = Lesson("08_gan_mnist_digits", "§3.2.3's five steps: a GAN on MNIST", dcgan=False,
                 epochs=0, batch_size=64, resume=False, compare_steps=300,
                 classifier=str(lesson4_weights()))
@@ -63,11 +62,11 @@ def real_images(dcgan: bool, limit: int | None = None) -> tuple[np.ndarray, np.n
     (x_train, _), (x_test, _) = mnist.load_data()
     if limit:
         x_train, x_test = x_train[:limit], x_test[:limit]
-    x = x_train.astype(np.float32) / 127.5 - 1.0
-    x = x.reshape(-1, 28, 28, 1) if dcgan else x.reshape(-1, 784)
-    return x, (x_test.astype(np.float32) / 255.0).reshape(-1, 28, 28, 1)
+    return (gan_preprocess_input(x_train, dcgan),
+            gan_images_to_cnn_input(gan_preprocess_input(x_test)))   # (x + 1) / 2 = x / 255
 
 
+lesson.show_source(gan_preprocess_input)      # the scaling, from tinydl.applications
 x, x_test = real_images(lesson.dcgan, limit=512 if lesson.quick else None)
 print(f"real images: {x.shape}, pixels in [{x.min():.0f}, {x.max():.0f}]")
 
@@ -94,40 +93,20 @@ lesson.save(plots.image_grids({"real digits": flat[:64],
                                "an affine G = W_g z + b_g (a Gaussian)": affine_g}),
             "affine_generator.png")
 
-# %%
-def build_mlp_gan(latent_dim: int = LATENT_DIM) -> tuple[Sequential, Sequential]:
-    """The default pair: fully connected G (noise → 784 pixels) and D (784 pixels → 1)."""
-    generator = Sequential([
-        Dense(256, input_shape=(latent_dim,)), LeakyReLU(0.2),
-        Dense(512), LeakyReLU(0.2),
-        Dense(784, activation="tanh"),
-    ], name="mlp_generator")
-    discriminator = Sequential([
-        Dense(512, input_shape=(784,)), LeakyReLU(0.2),
-        Dense(256), LeakyReLU(0.2),
-        Dense(1, activation="sigmoid"),
-    ], name="mlp_discriminator")
-    return generator, discriminator
+# %% [markdown]
+# Both pairs are in `tinydl.applications` (lesson 4b and the benchmarks use them too); their
+# code, below. The default pair is fully connected: G noise → 784 pixels, D 784 pixels → 1.
 
 # %%
-def build_dcgan(latent_dim: int = LATENT_DIM) -> tuple[Sequential, Sequential]:
-    """The convolutional pair: G 7×7 → 14×14 → 28×28, D 28×28 → 14×14 → 7×7 → 1."""
-    generator = Sequential([
-        Dense(7 * 7 * 64, use_bias=False, input_shape=(latent_dim,)),
-        BatchNormalization(), LeakyReLU(0.2),
-        Reshape((7, 7, 64)),
-        Conv2DTranspose(32, 4, strides=2, padding="same", use_bias=False),
-        BatchNormalization(), LeakyReLU(0.2),
-        Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh"),
-    ], name="dcgan_generator")
-    discriminator = Sequential([
-        Conv2D(32, 4, strides=2, padding="same", input_shape=(28, 28, 1)), LeakyReLU(0.2),
-        Conv2D(64, 4, strides=2, padding="same", use_bias=False),   # BN's β is the bias
-        BatchNormalization(), LeakyReLU(0.2),
-        Flatten(),
-        Dense(1, activation="sigmoid"),
-    ], name="dcgan_discriminator")
-    return generator, discriminator
+for build in (mlp_generator, mlp_discriminator):
+    lesson.show_source(build)
+
+# %% [markdown]
+# The convolutional pair: G 7×7 → 14×14 → 28×28, D 28×28 → 14×14 → 7×7 → 1.
+
+# %%
+for build in (dcgan_generator, dcgan_discriminator):
+    lesson.show_source(build)
 
 # %% [markdown]
 # ## Steps 2-4: one training step, written out
@@ -139,16 +118,11 @@ def build_dcgan(latent_dim: int = LATENT_DIM) -> tuple[Sequential, Sequential]:
 #
 # In practice D steps first, then the *updated* D scores G's images for G's step. Both use
 # Adam (learning rate 2e-4, β1 = 0.5, the DCGAN recipe) instead of plain gradient descent.
-# `GAN.train_step` is exactly this step (the tests check it, weight for weight).
+# `GAN.train_step` is exactly this step (the tests check it, weight for weight);
+# `mnist_gan` (printed first) pairs the players with their optimizers.
 
 # %%
-def make_gan(dcgan: bool, seed: int, generator_loss: str = "non_saturating") -> GAN:
-    """The chosen pair with Adam(2e-4, β1 = 0.5) for each player."""
-    set_random_seed(seed)
-    generator, discriminator = build_dcgan() if dcgan else build_mlp_gan()
-    return GAN(generator, discriminator, g_optimizer=Adam(learning_rate=2e-4, beta_1=0.5),
-               d_optimizer=Adam(learning_rate=2e-4, beta_1=0.5),
-               generator_loss=generator_loss, seed=seed)
+lesson.show_source(mnist_gan)
 
 
 def one_step(gan: GAN, real: np.ndarray, with_real: bool = True) -> None:
@@ -183,7 +157,7 @@ def one_step(gan: GAN, real: np.ndarray, with_real: bool = True) -> None:
 # %%
 d_after_20_steps, x_flat = {}, x.reshape(len(x), 784)
 for with_real in (True, False):
-    gan = make_gan(False, lesson.seed)                           # the MLP pair: it is fast
+    gan = mnist_gan(False, lesson.seed)                          # the MLP pair: it is fast
     for step in range(20):
         batch = x_flat[step * lesson.batch_size % len(x):][:lesson.batch_size]
         one_step(gan, batch, with_real=with_real or step == 0)     # the article: step 2 once
@@ -209,7 +183,7 @@ comparison = {}
 if compare_steps and not lesson.resume:         # the same seed, so the same D, batches, noise
     runs = {}
     for loss in ("saturating", "non_saturating"):
-        rival = make_gan(lesson.dcgan, lesson.seed, generator_loss=loss)
+        rival = mnist_gan(lesson.dcgan, lesson.seed, generator_loss=loss)
         for step in range(compare_steps):
             rival.train_step(x[step * lesson.batch_size % len(x):][:lesson.batch_size])
         runs[loss] = rival.batch_history
@@ -228,7 +202,7 @@ if compare_steps and not lesson.resume:         # the same seed, so the same D, 
 # comparable) and everything is checkpointed: press Ctrl-C and rerun with `--resume`.
 
 # %%
-gan = make_gan(lesson.dcgan, lesson.seed)
+gan = mnist_gan(lesson.dcgan, lesson.seed)
 gan.generator.summary()
 gan.discriminator.summary()
 if lesson.resume:
@@ -276,13 +250,15 @@ print(f"last epoch: mean D(x) {history['d_real'][-1]:.3f}, mean D(G(z)) "
 # epoch on 2 cores), the DCGAN (`bench/bench_gan.py --dcgan`) 0.719, 2.220 and 51.7 (77 s).
 
 # %%
-classifier, scores = load_classifier(lesson.classifier), {}
-if classifier is None:
+scores = {}
+if not Path(lesson.classifier).exists():
     print(f"no classifier weights at {lesson.classifier}: run lessons/04_mnist_cnn.py first")
 else:
+    classifier = article_cnn(weights=lesson.classifier)       # lesson 4's network, trained
     n = 500 if lesson.quick else 10_000
     real_features, _ = classifier_outputs(classifier, x_test[:n])
-    scores = quality_scores(classifier, to_classifier_input(gan.generate(n)), real_features)
+    scores = quality_scores(classifier, gan_images_to_cnn_input(gan.generate(n)),
+                            real_features)
     print(f"{n} generated digits: confident share {scores['confident']:.3f}, class entropy "
           f"{scores['class_entropy']:.3f} (ln 10 = 2.303), Fréchet distance "
           f"{scores['frechet']:.2f}")
@@ -292,7 +268,7 @@ else:
 #
 # 1. Train the convolutional pair: `python lessons/08_gan_mnist_digits.py --dcgan --epochs 3`,
 #    stop it with Ctrl-C after an epoch, then continue with `--resume`.
-# 2. Train with the article's loss, `make_gan(..., generator_loss="saturating")`, for
+# 2. Train with the article's loss, `mnist_gan(..., generator_loss="saturating")`, for
 #    3 epochs: how do the samples and D(G(z)) compare with the default?
 # 3. Write the two losses `one_step` uses: `tinydl exercise start gan_losses`.
 # 4. Read `lessons/_gan_subclassed.py`: the same GAN as a Keras-style subclassed `Model`

@@ -32,9 +32,8 @@ import time
 import numpy as np
 
 import tinydl
-from tinydl import metrics
+from tinydl import applications, metrics
 from tinydl.datasets import mnist_scenes
-from tinydl.layers import Concatenate, Conv2D, MaxPooling2D, UpSampling2D
 from tinydl.losses import combine, dice
 from tinydl.optimizers import Adam
 from tinydl.regions import read_scenes
@@ -95,32 +94,11 @@ print(f"baseline (background everywhere): pixel accuracy {baseline_pixel_acc:.4f
 # The encoder (编码器) halves the canvas twice by max pooling (最大池化), the decoder (解码器)
 # doubles it back by upsampling, and skip connections (跳跃连接) concatenate each encoder
 # map to the decoder map of its size. The last layers are 1×1 convolutions (a 3×3 one over
-# 48 channels at 64×84 would cost as much as `up2a`, the costliest layer).
+# 48 channels at 64×84 would cost as much as `up2a`, the costliest layer). The network is
+# `tinydl.applications.unet` (the benchmark trains it too); its code:
 
 # %%
-FILTERS = (16, 32, 64)   # channels at full, half and quarter size
-POOLING = 4              # two 2×2 poolings: height and width must be multiples of 4
-
-
-def build_unet(filters: tuple[int, int, int] = FILTERS, skips: bool = True,
-               name: str | None = None) -> tinydl.Model:
-    """The U-Net (skips=True) or the same encoder–decoder without skips. Input (N, H, W, 1),
-    H and W multiples of POOLING; output (N, H, W, 11), a softmax over classes per pixel."""
-    f1, f2, f3 = filters
-    conv = lambda h, f, name, k=3: Conv2D(f, k, padding="same", activation="relu", name=name)(h)
-    inputs = tinydl.Input((None, None, 1), name="scene")
-    full = conv(inputs, f1, "down1")                                       # 1/1 size
-    half = conv(conv(MaxPooling2D()(full), f2, "down2a"), f2, "down2b")    # 1/2
-    h = conv(conv(MaxPooling2D()(half), f3, "bottom_a"), f3, "bottom_b")   # 1/4
-    h = UpSampling2D()(h)                                                  # 1/2 again
-    if skips:
-        h = Concatenate()([h, half])                                       # skip 2
-    h = UpSampling2D()(conv(conv(h, f2, "up2a"), f2, "up2b"))              # 1/1 again
-    if skips:
-        h = Concatenate()([h, full])                                       # skip 1
-    h = conv(h, f1, "up1", k=1)
-    outputs = Conv2D(CLASSES, 1, activation="softmax", name="classes")(h)
-    return tinydl.Model(inputs, outputs, name=name or ("unet" if skips else "no_skips"))
+lesson.show_source(applications.unet)
 
 # %% [markdown]
 # > §3.1.3 第4步：「将激活函数的输出输入全连接层，以进行分类或回归任务。」
@@ -128,10 +106,10 @@ def build_unet(filters: tuple[int, int, int] = FILTERS, skips: bool = True,
 #
 # No dense layer (全连接层) here: a 1×1 convolution *is* §3.1.4's z = Wx + b, at every pixel.
 # And since each skip must meet a map of its own size, height and width must be multiples
-# of 4 (`POOLING`); any other size is a clear error naming the sizes that work.
+# of 4 (two 2×2 poolings); any other size is a clear error naming the sizes that work.
 
 # %%
-unet = build_unet(filters)
+unet = applications.unet(filters)
 W, b = unet.get_layer("classes").get_weights()             # (1, 1, f1, 11) and (11,)
 features = np.random.default_rng(0).random((1, 2, 3, W.shape[2]), dtype=np.float32)
 z = np.exp(features @ W[0, 0] + b)                          # Wx + b at each of 6 pixels
@@ -243,7 +221,7 @@ lesson.save(plots.errors(show, x_test, y_test, pred), "error_map.png")
 imbalance, short_models, few = {}, {}, slice(0, lesson.curve_scenes)
 for loss_name in LOSSES:
     set_random_seed(lesson.seed)
-    model, cw = short_models[loss_name] = compiled(build_unet(filters), loss_name)
+    model, cw = short_models[loss_name] = compiled(applications.unet(filters), loss_name)
     imbalance[f"{loss_name} (Adam {LOSSES[loss_name][2]:g})"] = short_run(
         model, cw, x, y, x_test[few], y_test[few], lesson.compare_scenes, lesson.batch_size,
         lesson.seed, loss_name[:12])
@@ -263,7 +241,7 @@ lesson.save(plots.curves(imbalance, f"class imbalance: {lesson.compare_scenes} s
 
 # %%
 set_random_seed(lesson.seed)
-noskip, cw = compiled(build_unet(filters, skips=False), MAIN_LOSS)
+noskip, cw = compiled(applications.unet(filters, skips=False), MAIN_LOSS)
 noskip_curve = short_run(noskip, cw, x, y, x_test[few], y_test[few], lesson.compare_scenes,
                          lesson.batch_size, lesson.seed, "no skips")
 pred_noskip, pred_short = segment(noskip, x_test), segment(short_models[MAIN_LOSS][0], x_test)

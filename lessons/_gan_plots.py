@@ -4,12 +4,11 @@ read. Every figure function returns a matplotlib Figure (the lesson saves it wit
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from _lesson import definitions, plt
+from _lesson import plt
 
 REJECTS = 0.1        # D(G(z)) below this: D confidently rejects the fakes (shaded red)
 
@@ -222,19 +221,3 @@ def gan_curves(history: Mapping[str, Sequence[float]],
     ax_d.set(ylabel="D's probability of 'real'", ylim=(0, 1),
              title="the discriminator's view (0.5: it cannot tell)")
     return fig
-
-
-def to_classifier_input(images: np.ndarray) -> np.ndarray:
-    """G's images in (−1, 1), flat (N, 784) or not, as lesson 4's classifier reads them:
-    (x + 1) / 2, shaped (N, 28, 28, 1), in [0, 1]."""
-    return ((np.asarray(images, np.float32) + 1.0) / 2.0).reshape(-1, 28, 28, 1)
-
-
-def load_classifier(path: Path | str) -> Any:
-    """Lesson 4's CNN (its `build_model`, not a copy) with the trained weights at path, or
-    None when that file does not exist (run lessons/04_mnist_cnn.py to write it)."""
-    if not Path(path).exists():
-        return None
-    classifier = definitions("04_mnist_cnn").build_model()
-    classifier.load_weights(str(path))
-    return classifier

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import inspect
 import json
 import os
 import shlex
@@ -106,6 +107,25 @@ class Lesson:
             display(Image(filename=str(path)))
         return Path(path)
 
+    def show_source(self, obj: Any) -> str:
+        """Show the code of a function or class written elsewhere, e.g. a network of
+        tinydl.applications: a line naming it and its file, then its source, printed (in a
+        notebook, displayed under the cell as a highlighted code block). Returns the source."""
+        source = inspect.getsource(obj)
+        name = f"{obj.__module__}.{obj.__qualname__}"
+        path = Path(inspect.getsourcefile(obj) or "?")
+        top = sys.modules.get(obj.__module__.split(".")[0])
+        if top is not None and getattr(top, "__file__", None):
+            root = Path(top.__file__).resolve().parent.parent     # the folder above the package
+            if path.resolve().is_relative_to(root):
+                path = path.resolve().relative_to(root)
+        print(f"# {name}, from {path.as_posix()} line {inspect.getsourcelines(obj)[1]}:")
+        if in_notebook():
+            from IPython.display import Code, display
+            display(Code(source, language="python"))
+        else:
+            print(source.rstrip() + "\n")
+        return source
 
 
 def lesson_source(stem: str) -> str:
@@ -130,9 +150,10 @@ def _is_constant_name(target: ast.expr) -> bool:
 
 
 def definitions(stem: str) -> SimpleNamespace:
-    """The imports, functions, classes and UPPER_CASE constants of another lesson, without
-    running the rest of it (lesson 4's `build_model` for the section-5 lessons). A
-    one-letter capital (W, X) is a variable of the maths, not a constant: it is skipped."""
+    """The imports, functions, classes and UPPER_CASE constants of a lesson, without running
+    the rest of it (the tests read a lesson's functions this way; the networks lessons
+    share come from tinydl.applications instead). A one-letter capital (W, X) is a
+    variable of the maths, not a constant: it is skipped."""
     tree = ast.parse(lesson_source(stem))
     keep = []
     for node in tree.body:

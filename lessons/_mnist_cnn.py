@@ -1,6 +1,7 @@
 """What the section-5 lessons (10-13) share: MNIST as images in [0, 1], and the section-4
-CNN (lesson 4's `build_model`, not a copy of it), with lesson 4's trained weights when
-they exist or else trained here for a few epochs.
+CNN (tinydl.applications.article_cnn, the network of lesson 4's `build_model`; a test keeps
+the two equal), with lesson 4's trained weights when they exist or else trained here for a
+few epochs.
 
 Lesson 4 saves its weights in its own output folder, which `_lesson.Lesson` puts at
 $TINYDL_LESSON_OUT/04_mnist_cnn when that variable is set and at lesson_output/04_mnist_cnn
@@ -14,13 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from tinydl.applications import article_cnn
 from tinydl.datasets import mnist
 from tinydl.metrics import accuracy
 from tinydl.models import Sequential
 from tinydl.optimizers import Adam
 from tinydl.utils import to_categorical
-
-from _lesson import definitions
 
 
 def lesson4_weights() -> Path:
@@ -31,11 +31,6 @@ def lesson4_weights() -> Path:
 
 #: Lesson 4's weights file, as the environment stood when this module was imported.
 WEIGHTS = lesson4_weights()
-
-
-def lesson04():
-    """Lesson 4's functions (`build_model`), without running its training."""
-    return definitions("04_mnist_cnn")
 
 
 def mnist_images() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -49,7 +44,7 @@ def mnist_images() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.
 
 def compiled_cnn() -> Sequential:
     """The section-4 network, compiled as lesson 4 compiles it (Adam 1e-3, cross-entropy)."""
-    model = lesson04().build_model()
+    model = article_cnn()
     model.compile(optimizer=Adam(learning_rate=0.001), loss="categorical_crossentropy",
                   metrics=[accuracy])
     return model

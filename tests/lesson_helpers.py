@@ -158,7 +158,8 @@ def run_subprocess(stem: str, *args: str, out: pathlib.Path, timeout: float = 90
 
 def lesson_definitions(stem: str):
     """The imports, functions, classes and UPPER_CASE constants of a lesson, without
-    running it (lessons/_lesson.py's `definitions`)."""
+    running it (lessons/_lesson.py's `definitions`): for the tests of that lesson. The
+    networks lessons share come from tinydl.applications, not from here."""
     if str(LESSONS) not in sys.path:
         sys.path.insert(0, str(LESSONS))
     from _lesson import definitions

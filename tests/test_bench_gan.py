@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lesson_helpers import lesson_definitions, need_mnist
+from tinydl.applications import article_cnn
+
+from lesson_helpers import need_mnist
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_gan.py"
 SCORES = ("confident", "class_entropy", "frechet")
@@ -40,7 +42,7 @@ def finite_numbers(value, where="result"):
 def test_tinydl_one_epoch_writes_a_sane_json(tmp_path):
     need_mnist()
     classifier = tmp_path / "untrained_cnn.weights.npz"
-    lesson_definitions("04_mnist_cnn").build_model().save_weights(str(classifier))
+    article_cnn().save_weights(str(classifier))
     out = tmp_path / "out"
     stdout = run_bench("--frameworks", "tinydl", "--epochs", "1", "--limit", "256",
                        "--samples", "300", "--classifier", str(classifier), "--out", str(out))

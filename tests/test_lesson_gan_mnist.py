@@ -1,6 +1,8 @@
-"""Lesson 08 (article §3.2.3 on MNIST): runs, writes its pictures, scores the digits when
-given a classifier, shows why step 2 must repeat, writes out the step GAN.train_step
-takes, and resumes from its checkpoint bit for bit after a real Ctrl-C."""
+"""Lesson 08 (article §3.2.3 on MNIST): runs, writes its pictures, shows the code of the
+networks it takes from tinydl.applications, scores the digits when given a classifier,
+shows why step 2 must repeat, writes out the step GAN.train_step takes, and resumes from
+its checkpoint bit for bit after a real Ctrl-C."""
+import inspect
 import os
 import re
 import signal
@@ -9,6 +11,8 @@ import sys
 
 import numpy as np
 import pytest
+
+from tinydl import applications
 
 from lesson_helpers import LESSONS, lesson_definitions, need_mnist, run_script
 
@@ -19,7 +23,7 @@ STEM = "08_gan_mnist_digits"
 def classifier_path(tmp_path_factory):
     """Lesson 4's CNN with untrained weights: enough to exercise the scoring."""
     path = tmp_path_factory.mktemp("clf") / "mnist_cnn.weights.npz"
-    lesson_definitions("04_mnist_cnn").build_model().save_weights(str(path))
+    applications.article_cnn().save_weights(str(path))
     return path
 
 
@@ -38,6 +42,18 @@ def test_writes_samples_gif_curves_comparison_and_checkpoint(quick):
     assert (quick.out / "affine_generator.png").stat().st_size > 10_000
     assert quick["finished_epochs"] == 1 and not quick["gan"].interrupted
     assert len(quick.figures) == 4
+
+
+def test_the_learner_sees_the_code_of_the_networks_it_uses(quick):
+    """The lesson builds its players and its GAN with tinydl.applications (no copies of
+    its own) and prints their code, whole."""
+    lesson = lesson_definitions(STEM)
+    assert not [name for name in vars(lesson) if name.startswith(("build_", "make_gan"))]
+    for name in ("mlp_generator", "mlp_discriminator", "dcgan_generator",
+                 "dcgan_discriminator", "mnist_gan", "gan_preprocess_input"):
+        assert getattr(lesson, name) is getattr(applications, name)
+        assert f"# tinydl.applications.{name}, from tinydl/applications.py line " in quick.stdout
+        assert inspect.getsource(getattr(applications, name)).rstrip() in quick.stdout, name
 
 
 def test_scores_are_in_range(quick):
@@ -68,14 +84,14 @@ def test_one_step_written_out_is_gan_train_step(dcgan):
     lesson = lesson_definitions(STEM)
     shape = (32, 28, 28, 1) if dcgan else (32, 784)
     batch = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
-    by_hand, library = lesson.make_gan(dcgan, 3), lesson.make_gan(dcgan, 3)
+    by_hand, library = applications.mnist_gan(dcgan, 3), applications.mnist_gan(dcgan, 3)
     lesson.one_step(by_hand, batch)
     library.train_step(batch)
     for role in ("generator", "discriminator"):
         for a, b in zip(getattr(by_hand, role).weights, getattr(library, role).weights,
                         strict=True):
             np.testing.assert_array_equal(a.data, b.data)
-    fresh = lesson.make_gan(dcgan, 3)
+    fresh = applications.mnist_gan(dcgan, 3)
     moved = max(float(np.abs(a.data - b.data).max()) for a, b in
                 zip(by_hand.generator.weights + by_hand.discriminator.weights,
                     fresh.generator.weights + fresh.discriminator.weights))

@@ -1,10 +1,12 @@
 """Lesson 9 (segmentation with a U-Net): runs as a notebook in quick mode, writes its
-pictures, prints the baseline of the scenes it used and the final line computed from its
-own results; a canvas size the U-Net cannot take is a clear error; its 1×1 convolution is
-z = Wx + b at every pixel; the network without skips gives one class per 2×2 block; the
-helpers that find edges, touching digits and one-class blocks agree with literal loops;
-and bench/bench_segmentation.py runs at a tiny size."""
+pictures, shows the code of the U-Net it takes from tinydl.applications, prints the
+baseline of the scenes it used and the final line computed from its own results; a canvas
+size the U-Net cannot take is a clear error; its 1×1 convolution is z = Wx + b at every
+pixel; the network without skips gives one class per 2×2 block; the helpers that find
+edges, touching digits and one-class blocks agree with literal loops; and
+bench/bench_segmentation.py runs at a tiny size, training as the lesson trains."""
 import importlib.util
+import inspect
 import re
 import subprocess
 import sys
@@ -12,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tinydl import applications
 
 from lesson_helpers import lesson_definitions, need_mnist, run_notebook
 
@@ -75,6 +79,21 @@ def test_baseline_is_the_background_share_of_the_held_out_pixels(quick):
             f"0.000") in quick.stdout
 
 
+def test_the_lesson_shows_the_unets_code_and_builds_it_from_the_package(lesson, quick):
+    """No U-Net of the lesson's own: it builds tinydl.applications.unet and displays its
+    code under the cell (a code block in the notebook)."""
+    assert not [name for name in vars(lesson) if "unet" in name.lower()]
+    assert lesson.applications is applications
+    assert "# tinydl.applications.unet, from tinydl/applications.py line " in quick.stdout
+    source = inspect.getsource(applications.unet)
+    shown = [output["data"] for cell in quick.notebook.cells if cell.cell_type == "code"
+             for output in cell.get("outputs", []) if output.get("output_type") ==
+             "display_data" and "def unet(" in output["data"].get("text/plain", "")]
+    assert len(shown) == 1 and shown[0]["text/plain"].strip() == source.strip()
+    assert "text/html" in shown[0]                            # highlighted
+    assert quick["unet"].name == "unet"
+
+
 def test_the_lesson_shows_the_size_error(quick):
     line = next(line for line in quick.stdout.splitlines() if line.startswith("a 65×85 canvas"))
     assert "height 65: it takes multiples of 4 (nearest: 64 or 68)" in line
@@ -85,15 +104,15 @@ def test_the_1x1_convolution_is_a_dense_layer_at_every_pixel(quick):
     assert quick["conv_vs_dense"].max() < 1e-6
 
 
-def test_a_canvas_size_the_unet_cannot_take_is_a_clear_error(lesson):
-    model = lesson.build_unet((2, 2, 2))
+def test_a_canvas_size_the_unet_cannot_take_is_a_clear_error():
+    model = applications.unet((2, 2, 2))
     assert model.predict(np.zeros((1, 64, 84, 1), np.float32)).shape == (1, 64, 84, 11)
     with pytest.raises(ValueError, match=r"height 66: it takes multiples of 4 \(nearest: 64 or "
                                          r"68\); width 84 is fine"):
         model.predict(np.zeros((1, 66, 84, 1), np.float32))
 
 
-def test_without_skips_every_2x2_block_gets_one_class(lesson, seg):
+def test_without_skips_every_2x2_block_gets_one_class(seg):
     """The no-skip network's full-size output is nearest-upsampled from half size and then
     only 1×1 convolutions follow: the class probabilities are equal within each 2×2 block.
     The U-Net's are not."""
@@ -101,7 +120,7 @@ def test_without_skips_every_2x2_block_gets_one_class(lesson, seg):
     x = np.random.default_rng(0).random((2, 16, 20, 1), dtype=np.float32)
     for skips in (False, True):
         tinydl.utils.set_random_seed(0)
-        probs = lesson.build_unet((4, 4, 4), skips=skips).predict(x)
+        probs = applications.unet((4, 4, 4), skips=skips).predict(x)
         blocks = probs.reshape(2, 8, 2, 10, 2, 11)
         same = np.allclose(blocks, blocks[:, :, :1, :, :1], atol=1e-7)
         assert same is not skips
@@ -147,7 +166,10 @@ def test_example_scenes_show_touching_and_misread_ones(seg):
     assert seg.example_scenes(touch[:2], right[:2]) == [0, 1]
 
 
-def test_bench_runs_at_a_tiny_size():
+@pytest.fixture(scope="module")
+def tiny_bench():
+    """bench/bench_segmentation.py on 64 scenes, filters 4,8,8, one round, one profiled step
+    (with the PyTorch twin when torch is installed)."""
     need_mnist()
     torch = importlib.util.find_spec("torch") is not None
     proc = subprocess.run([sys.executable, str(BENCH), "--scenes", "64", "--rounds", "1",
@@ -155,21 +177,37 @@ def test_bench_runs_at_a_tiny_size():
                            *([] if torch else ["--no-torch"])],
                           capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
-    seconds = re.search(r"^tinydl: (\S+) s/epoch .* peak RSS (\d+) MiB", proc.stdout, re.M)
+    return proc.stdout, torch
+
+
+def test_bench_runs_at_a_tiny_size(tiny_bench):
+    stdout, torch = tiny_bench
+    seconds = re.search(r"^tinydl: (\S+) s/epoch .* peak RSS (\d+) MiB", stdout, re.M)
     assert seconds and float(seconds.group(1)) > 0 and int(seconds.group(2)) > 0
     shares = [float(v) for v in re.findall(r"^  up2a \(Conv2D\)\s+\S+\s+\S+\s+(\S+)%$",
-                                            proc.stdout, re.M)]
-    assert len(shares) == 1 and 0 < shares[0] < 100, proc.stdout
+                                            stdout, re.M)]
+    assert len(shares) == 1 and 0 < shares[0] < 100, stdout
     if torch:
-        agree = re.search(r"agree to (\S+) \(tolerance", proc.stdout)
-        assert agree and float(agree.group(1)) <= 1e-4, proc.stdout
-        assert re.search(r"^ratio tinydl/torch: \d+\.\d+", proc.stdout, re.M)
+        agree = re.search(r"agree to (\S+) \(tolerance", stdout)
+        assert agree and float(agree.group(1)) <= 1e-4, stdout
+        assert re.search(r"^ratio tinydl/torch: \d+\.\d+", stdout, re.M)
 
 
-def test_bench_takes_the_lessons_filters(lesson):
-    """Without --filters the bench uses the lesson's FILTERS (it reads the lesson's
-    definitions without running it)."""
-    assert lesson.FILTERS == (16, 32, 64)
-    assert lesson.MAIN_LOSS in lesson.LOSSES
-    model, class_weight = lesson.compiled(lesson.build_unet((2, 2, 2)), lesson.MAIN_LOSS)
-    assert class_weight == {10: 0.1} and model.optimizer.learning_rate == 3e-3
+def test_bench_trains_the_unet_as_the_lesson_trains_it(lesson, tiny_bench):
+    """The bench writes the lesson's main loss out (it reads no lesson file): its tinydl
+    epoch, from the same seed on the same scenes, ends at the loss of the lesson's
+    `compiled(unet, MAIN_LOSS)` fitted here (printed to 4 decimals; threads may round the
+    last one differently). Any other loss, weight or learning rate misses by far more."""
+    from tinydl.datasets import mnist_scenes
+    from tinydl.utils import set_random_seed
+
+    stdout, _ = tiny_bench
+    printed = re.search(r"^  round 1 tinydl\s+\S+ s/epoch  loss (\S+)", stdout, re.M)
+    assert printed, stdout
+    assert f"Adam {lesson.LOSSES[lesson.MAIN_LOSS][2]:g}," in stdout
+    (x, y), _ = mnist_scenes.load_data(n_train=64, n_test=1, seed=0)   # the bench's scenes
+    set_random_seed(0)                                   # the bench's --seed 0, round 0
+    model, class_weight = lesson.compiled(applications.unet((4, 8, 8)), lesson.MAIN_LOSS)
+    history = model.fit(x[..., None], y, batch_size=32, epochs=1, verbose=0,
+                        class_weight=class_weight)
+    assert float(printed.group(1)) == pytest.approx(history.history["loss"][-1], abs=2e-4)

@@ -124,6 +124,50 @@ def test_quick_mode_and_options_come_from_the_environment_in_a_kernel(tmp_path):
     assert result.stdout.split()[-4:] == ["True", "3", "True", str(tmp_path / "x")]
 
 
+def test_show_source_prints_the_code_and_in_a_notebook_displays_it(tmp_path, monkeypatch,
+                                                                  capsys):
+    """`Lesson.show_source(obj)`: a line naming obj and its file, then its code, printed
+    in a script; in a notebook the code is displayed as a highlighted block instead."""
+    import inspect
+
+    from tinydl.applications import unet
+
+    monkeypatch.syspath_prepend(str(LESSONS))
+    import _lesson
+
+    monkeypatch.setattr(sys, "argv", ["x.py", "--out", str(tmp_path)])
+    lesson = _lesson.Lesson("x")
+    capsys.readouterr()
+    assert lesson.show_source(unet) == inspect.getsource(unet)
+    lines = capsys.readouterr().out.splitlines()
+    line = inspect.getsourcelines(unet)[1]
+    assert lines[0] == f"# tinydl.applications.unet, from tinydl/applications.py line {line}:"
+    assert "\n".join(lines[1:]) == inspect.getsource(unet).rstrip() + "\n"   # a blank line
+
+    import IPython.display
+    shown = []
+    monkeypatch.setattr(_lesson, "in_notebook", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    lesson.show_source(_lesson.Lesson.show_source)
+    line = inspect.getsourcelines(_lesson.Lesson.show_source)[1]
+    assert capsys.readouterr().out.splitlines() == [
+        f"# _lesson.Lesson.show_source, from lessons/_lesson.py line {line}:"]
+    assert len(shown) == 1 and isinstance(shown[0], IPython.display.Code)
+    assert shown[0].data == inspect.getsource(_lesson.Lesson.show_source)
+    html = shown[0]._repr_html_()                       # highlighted: a span per token
+    assert '<span class="k">def</span>' in html and ">show_source</span>" in html
+
+
+def test_lesson_helper_imports_and_shows_source_without_ipython(tmp_path):
+    code = ("import sys; sys.modules['IPython'] = None; sys.argv = ['x.py', '--out', %r];"
+            "from _lesson import Lesson; from tinydl.applications import article_cnn;"
+            "Lesson('x').show_source(article_cnn)" % str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", code], cwd=LESSONS, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    assert "def article_cnn(" in result.stdout
+
+
 def test_tinydl_lessons_notebooks_writes_notebooks_that_run_where_they_are(tmp_path):
     from nbclient import NotebookClient
     import nbformat

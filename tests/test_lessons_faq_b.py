@@ -10,6 +10,7 @@ import pytest
 
 import tinydl.functional as F
 from tinydl import Tensor
+from tinydl.applications import article_cnn
 from tinydl.losses import mse
 from tinydl.metrics import classification_report, confusion_matrix, f1_score, precision, recall
 
@@ -168,7 +169,7 @@ def test_choosing_on_the_test_set_is_optimistic(mnist_data):
 
 
 def test_evaluation_loads_section4_weights(mnist_data, tmp_path):
-    model = lesson_definitions("06_faq_evaluation").lesson04().build_model()
+    model = article_cnn()
     path = tmp_path / "w.weights.npz"
     model.save_weights(str(path))
     run = run_notebook("06_faq_evaluation", args=f"--weights {path}")

@@ -13,6 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tinydl.applications import article_cnn
+
 from lesson_helpers import lesson_definitions, need_mnist, run_notebook, run_script
 from reference import auc_pairs_loops
 
@@ -191,7 +193,7 @@ def test_lesson13_runs_as_a_script_and_attacks_lesson4s_cnn_when_its_weights_exi
     gets its own row."""
     need_mnist()
     weights = tmp_path / "cnn.weights.npz"
-    lesson_definitions("13_privacy_membership").compiled_cnn().save_weights(str(weights))
+    article_cnn().save_weights(str(weights))
     script = run_script("13_privacy_membership", "--weights", str(weights), out=tmp_path / "out")
     cnn = script["results"]["section-4 CNN (lesson 4)"]
     assert 0 <= cnn["auc"] <= 1 and len(cnn["loss_in"]) == len(cnn["loss_out"])

@@ -7,22 +7,22 @@ built-in step, the subclassed GAN against tinydl.gan.GAN.
 """
 from __future__ import annotations
 
-import pathlib
-import sys
-
 import numpy as np
 import pytest
 
 import tinydl
 from tinydl import Input, Model, Sequential, layers
+from tinydl.applications import dcgan_discriminator, dcgan_generator
 from tinydl.gan import GAN
 from tinydl.metrics import Mean
 from tinydl.optimizers import SGD, Adam
 from tinydl.utils import set_random_seed
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lessons"))
-from _gan_subclassed import SubclassedGAN  # noqa: E402
-from test_gan import real_data, small_gan  # noqa: E402
+from lesson_helpers import lesson_definitions
+from test_gan import real_data, small_gan
+
+#: The class under test: lessons/_gan_subclassed.py, read as the lessons' code is read.
+SubclassedGAN = lesson_definitions("_gan_subclassed").SubclassedGAN
 
 
 def data(n=48, features=5, classes=3, seed=0):
@@ -428,12 +428,11 @@ def test_keras_guide_custom_model_on_a_functional_graph():
 
 
 def test_lesson_8s_dcgan_as_a_subclassed_model_gives_tinydl_gans_losses():
-    """The DCGAN of lesson 8 (build_dcgan), trained by SubclassedGAN.train_step and by
-    tinydl.gan.GAN.train_step from the same seed on the same batches: the same losses."""
-    from lesson_helpers import lesson_definitions
-    from tinydl.utils import set_random_seed
+    """The DCGAN of lesson 8 (tinydl.applications), trained by SubclassedGAN.train_step and
+    by tinydl.gan.GAN.train_step from the same seed on the same batches: the same losses."""
+    def build_dcgan(latent_dim):
+        return dcgan_generator(latent_dim), dcgan_discriminator()
 
-    build_dcgan = lesson_definitions("08_gan_mnist_digits").build_dcgan
     set_random_seed(5)
     reference = GAN(*build_dcgan(latent_dim=16), Adam(2e-4, beta_1=0.5),
                     Adam(2e-4, beta_1=0.5), seed=5)

@@ -12,6 +12,7 @@ And tinydl's own:
     functional           -- every differentiable op as a function (conv2d, relu, ...)
     ops                  -- the ops themselves, one concept per module (tinydl/ops/)
     gan                  -- the GAN trainer of section 3.2, checkpoints, sampling, scores
+    applications         -- the lessons' networks: the article's CNN, the GANs, the U-Net
     image_grids          -- image batches as PNG grids, animated GIFs
     io                   -- writing and reading files safely (atomic saves, clear load errors)
     explain, adversarial -- section 5: attributions (saliency, integrated gradients, ...) and
@@ -25,9 +26,9 @@ from ._allocator import keep_freed_memory
 
 keep_freed_memory()
 
-from . import (activations, adversarial, backend, callbacks, datasets, explain, functional, gan,
-               initializers, io, layers, losses, metrics, models, ops, optimizers, regions,
-               regularizers, saving, utils, image_grids, graphs)
+from . import (activations, adversarial, applications, backend, callbacks, datasets, explain,
+               functional, gan, graphs, image_grids, initializers, io, layers, losses, metrics,
+               models, ops, optimizers, regions, regularizers, saving, utils)
 from .autograd import Function, Tensor, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .layers import Input
@@ -42,4 +43,4 @@ __all__ = ["Sequential", "Model", "Input", "backend", "io", "set_num_threads", "
            "is_grad_enabled", "gradcheck", "GradcheckError", "GradcheckReport", "functional",
            "activations", "losses", "optimizers", "initializers", "layers", "models", "metrics",
            "utils", "callbacks", "datasets", "regularizers", "ops",
-           "gan", "image_grids", "saving", "set_kernels", "get_kernels"]
+           "gan", "image_grids", "saving", "applications", "set_kernels", "get_kernels"]
