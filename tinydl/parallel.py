@@ -47,9 +47,8 @@ from typing import Any, Callable
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-#: Below this many elements per thread, splitting costs more than it saves: a hand-off to
-#: the pool takes about 60 µs on the 2-core test machine, and the pool's threads compete
-#: with OpenBLAS's, which spin for a while after each matrix product (bench/README.md).
+#: Below this many elements per thread, splitting costs more than it saves (the pool's
+#: hand-off, its threads against OpenBLAS's; set with profile_cnn.py, bench/README.md).
 MIN_ELEMENTS_PER_THREAD = 1 << 20
 
 _threads = 1            # the setting, n

@@ -95,13 +95,6 @@ def window_offset(xp: np.ndarray, a: int, b: int, strides: tuple[int, int],
     return xp[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw, :]
 
 
-#: Patch matrices are built and multiplied a few samples at a time, in pieces of about
-#: this many bytes. A piece stays in the CPU's cache from the moment im2col writes it to
-#: the moment BLAS reads it, and the whole (N·Ho·Wo, kh·kw·C) matrix, which reaches
-#: hundreds of MB on a U-Net's batch (too large for malloc to reuse: each step would
-#: page-fault it back in), is never allocated. Measured on 2 cores: the 3×3 convolution
-#: over 96 channels at 32×42 (batch 32) took 31 ms in one piece and 16 ms in pieces.
-
 def pad_or_crop(g: np.ndarray, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
     """g (N, H, W, C) with rows[0] zero rows added at the top and rows[1] at the bottom
     (cols: left and right); a negative amount cuts that many off instead."""
@@ -114,8 +107,8 @@ def pad_or_crop(g: np.ndarray, rows: tuple[int, int], cols: tuple[int, int]) -> 
 
 def channel_sums(g: np.ndarray) -> np.ndarray:
     """Σ of g over every axis but the last (a bias gradient, a batch norm's sums), as
-    one matrix-vector product: numpy's own sum over the leading axes of an (N·H·W, C)
-    array with few channels runs a short loop per row, about ten times slower here."""
+    one matrix-vector product (numpy's own sum over the leading axes of an (N·H·W, C)
+    array with few channels loops per row: bench/README.md, "constants")."""
     g2 = g.reshape(-1, g.shape[-1])
     return np.ones(g2.shape[0], dtype=g.dtype) @ g2
 

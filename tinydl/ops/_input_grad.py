@@ -10,6 +10,10 @@ import numpy as np
 from ._geometry import pad_or_crop
 from ._patches import patch_product
 
+#: A strided input gradient takes the sub-pixel form for C_in in this range (set with
+#: bench_gan.py --dcgan; bench/README.md, "constants").
+SUBPIXEL_CHANNELS = range(8, 33)
+
 
 def input_gradient(g: np.ndarray, w: np.ndarray, strides: tuple[int, int],
                    pads: tuple[tuple[int, int], tuple[int, int]],
@@ -29,16 +33,15 @@ def input_gradient(g: np.ndarray, w: np.ndarray, strides: tuple[int, int],
     values per pixel, so it is used when C_out ≤ C_in; otherwise `scatter_windows`,
     whose products make kh·kw·C_in values per pixel.
 
-    Strides > 1: `subpixel_gradient` when the strides divide the kernel size and
-    8 ≤ C_in ≤ 32, where it measured faster (the DCGAN's 4×4 stride-2 layers from 64 to
-    32 channels: 1.08 against 1.42 ms); `scatter_windows` otherwise (one input channel,
-    64 or more, kernels the strides do not divide: the sub-pixel products would be too
-    narrow, as wide anyway, or padded with zero taps).
+    Strides > 1: `subpixel_gradient` when the strides divide the kernel size and C_in is
+    in SUBPIXEL_CHANNELS, where it measured faster; `scatter_windows` otherwise (one input
+    channel, 64 or more, kernels the strides do not divide: the sub-pixel products would
+    be too narrow, as wide anyway, or padded with zero taps).
     """
     kh, kw, cin, cout = w.shape
     strided = strides != (1, 1)
     if (strided and dilation == (1, 1) and kh % strides[0] == 0 and kw % strides[1] == 0
-            and 8 <= cin <= 32):
+            and cin in SUBPIXEL_CHANNELS):
         return subpixel_gradient(g, w, strides, pads, padded_shape)
     if strided or cout > cin:
         return scatter_windows(g.reshape(-1, cout), w, strides, pads, padded_shape, out_hw,
@@ -108,7 +111,7 @@ def scatter_windows(g: np.ndarray, w: np.ndarray, strides: tuple[int, int],
     of C_in floats. So the sums go into x_p stored phase by phase: pixel
     (s_h·q + r, s_w·u + v) at buf[r, v, n, q, u], where each slab is a block of whole
     rows (runs of Wo·C_in floats); x_p is put together from the s_h·s_w phases at the
-    end (measured on the DCGAN's 4×4, stride-2 layer: the adds 0.98 → 0.59 ms).
+    end (faster: bench/README.md, "constants").
     """
     kh, kw, cin, _ = w.shape
     n, (ho, wo) = padded_shape[0], out_hw

@@ -9,19 +9,19 @@ import numpy as np
 from ..parallel import over_batch
 from ._geometry import channel_sums, window_offset
 
+# The constants below are measured, not derived: bench/README.md, "The constants of the
+# fast kernels", gives each one's figures; the comment names the benchmark that sets it.
 
+#: Patch matrices are built and multiplied in pieces of about this many bytes, each still
+#: in the cache when BLAS reads it (set with bench_segmentation.py --profile).
 CHUNK_BYTES = 4 << 20
 
-#: Patch matrices up to this size in all (a layer's whole batch) are kept from the forward
-#: pass for the kernel gradient; larger ones are built again, piece by piece, in the
-#: backward pass. Keeping them spares a second im2col (the article's CNN: about 10% of
-#: a step) at the price of the memory.
+#: Patch matrices up to this size in all are kept from the forward pass for the kernel
+#: gradient, larger ones built again piece by piece (set with bench_mnist_cnn.py).
 KEEP_BYTES = 64 << 20
 
-
-#: A patch matrix up to this size in all is built and multiplied in one piece: it fits
-#: the L3 cache anyway, and a larger product runs closer to BLAS's peak (the DCGAN's
-#: 6 MB matrices: their kernel gradients 1.0 ms in two pieces, 0.7 ms in one).
+#: A patch matrix up to this size in all is built and multiplied in one piece (set with
+#: bench_gan.py --dcgan).
 WHOLE_BYTES = 8 << 20
 
 
@@ -127,10 +127,8 @@ def patch_product(xp: np.ndarray, w: np.ndarray, b: np.ndarray | None,
     return y
 
 
-#: The kernel gradient Pᵀ·G sums many rows into a small matrix. OpenBLAS runs that
-#: shape slowly when P has very few columns (a grayscale image's 3×3 patches: 45 GFLOP/s
-#: over 86k rows × 10 columns on 2 cores here) and 2-2.5 times faster in blocks of this
-#: many rows; from 16 columns on one product is as fast or faster (1025 columns: 20%).
+#: The kernel gradient Pᵀ·G of a patch matrix with fewer than 16 columns is summed in
+#: blocks of this many rows, which OpenBLAS runs faster (set with profile_cnn.py).
 GRADIENT_BLOCK_ROWS = 2048
 
 
