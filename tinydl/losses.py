@@ -26,7 +26,9 @@ import numpy as np
 
 from .autograd import Function, Tensor, to_array
 from .backend import EPSILON
+from .ops import _kernels
 from .ops.activations import softmax, stable_log_softmax, stable_sigmoid
+from .ops.reference import losses as reference_losses
 
 
 def _prepare(name: str, y_true: Any, y_pred: Any,
@@ -234,7 +236,8 @@ class BinaryCrossentropyFromLogitsOp(Function):
     """Weighted mean over all elements of  ℓ(z, y) = max(z, 0) - z·y + log(1 + e^{-|z|}),
     which equals -[y log σ(z) + (1-y) log(1-σ(z))] but never overflows:
     L = (1/n) Σ_e w_e ℓ_e (w = 1 without weight; n = number of elements).
-    ∂L/∂z = w·(σ(z) - y)/n,  ∂L/∂y = -w·z/n."""
+    ∂L/∂z = w·(σ(z) - y)/n,  ∂L/∂y = -w·z/n.
+    Read first: tinydl/ops/reference/losses.py (binary_crossentropy_from_logits)."""
     op = "binary_crossentropy"
 
     def forward(self, z, y, weight=None, reduce=True):
@@ -297,9 +300,11 @@ def _binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
         if sample_weight is not None:
             w = _sample_weight(name, sample_weight, _position_shape(y_pred.shape), y_pred.dtype)
             w = _weighted_elements(w, y_pred.shape)
+        fused = (reference_losses.binary_crossentropy_from_logits if _kernels.reference()
+                 else BinaryCrossentropyFromLogitsOp.apply)
         if not per_position:
-            return BinaryCrossentropyFromLogitsOp.apply(y_pred, y_true, weight=w)
-        elements = BinaryCrossentropyFromLogitsOp.apply(y_pred, y_true, weight=w, reduce=False)
+            return fused(y_pred, y_true, weight=w)
+        elements = fused(y_pred, y_true, weight=w, reduce=False)
         return elements if y_pred.ndim <= 1 else elements.mean(axis=-1)
     p = y_pred.clip(EPSILON, 1 - EPSILON)
     elementwise = -(y_true * p.log() + (1 - y_true) * (1 - p).log())
@@ -311,7 +316,8 @@ def _binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
 class CategoricalCrossentropyFromLogitsOp(Function):
     """L = -(1/N) Σ_samples w · Σ_k y_k · log_softmax(z)_k, classes on the last axis
     (w = 1 without weight, else one weight per sample, shape (..., 1)).
-    ∂L/∂z = w·(softmax(z)·Σ_k y_k - y)/N,  ∂L/∂y = -w·log_softmax(z)/N."""
+    ∂L/∂z = w·(softmax(z)·Σ_k y_k - y)/N,  ∂L/∂y = -w·log_softmax(z)/N.
+    Read first: tinydl/ops/reference/losses.py (categorical_crossentropy_from_logits)."""
     op = "categorical_crossentropy"
 
     def forward(self, z, y, weight=None, reduce=True):
@@ -375,6 +381,9 @@ def _categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = Fals
     if sample_weight is not None:
         w = _sample_weight(name, sample_weight, y_pred.shape[:-1], y_pred.dtype)[..., None]
     if from_logits:
+        if _kernels.reference():
+            return reference_losses.categorical_crossentropy_from_logits(
+                y_pred, y_true, weight=w, reduce=not per_position)
         return CategoricalCrossentropyFromLogitsOp.apply(y_pred, y_true, weight=w,
                                                        reduce=not per_position)
     _check_probabilities(name, y_pred)
@@ -425,7 +434,8 @@ class SparseCategoricalCrossentropyFromLogitsOp(Function):
     """L = -Σ_i c_i · log_softmax(z_i)[y_i], classes on z's last axis, y_i an integer
     label per position i and c_i a coefficient per position (weight / denominator,
     0 at ignored positions). ∂L/∂z_i = c_i·(softmax(z_i) - onehot(y_i)): the one-hot
-    is never built, its -c_i is subtracted at the label's index only."""
+    is never built, its -c_i is subtracted at the label's index only.
+    Read first: tinydl/ops/reference/losses.py (sparse_categorical_crossentropy_from_logits)."""
     op = "sparse_categorical_crossentropy"
 
     def forward(self, z, labels, coef, reduce=True):
@@ -507,6 +517,9 @@ def _sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool
         coef = coef / valid if valid else coef * 0  # all ignored: the loss is 0, not 0/0
     labels = np.where(mask, labels, 0)              # any class: its coefficient is 0
     if from_logits:
+        if _kernels.reference():
+            return reference_losses.sparse_categorical_crossentropy_from_logits(
+                y_pred, labels=labels, coef=coef, reduce=not per_position)
         return SparseCategoricalCrossentropyFromLogitsOp.apply(
             y_pred, labels=labels, coef=coef, reduce=not per_position)
     _check_probabilities(name, y_pred)
@@ -572,6 +585,9 @@ def dice(y_true: Any, y_pred: Any, from_logits: bool = False, smooth: float = 1.
     weights = (None if sample_weight is None
                else _sample_weight(name, sample_weight, positions, y_pred.dtype))
     p = softmax(y_pred) if from_logits else y_pred
+    if _kernels.reference():
+        return reference_losses.soft_dice(p, targets=targets, weights=weights,
+                                          smooth=float(smooth), kept=kept)
     return SoftDiceOp.apply(p, targets=targets, weights=weights, smooth=float(smooth), kept=kept)
 
 
@@ -585,7 +601,8 @@ class SoftDiceOp(Function):
 
     ∂L/∂p_ik = w_i (a_k t_ik + b_k) for k ∈ kept, 0 otherwise, where
     a_k = -2 / (|kept| den_k) and b_k = (2 I_k + s) / (|kept| den_k²).
-    With labels, the sums are bincounts and the one-hot t is never built."""
+    With labels, the sums are bincounts and the one-hot t is never built.
+    Read first: tinydl/ops/reference/losses.py (soft_dice)."""
     op = "dice"
 
     def forward(self, p, targets, weights, smooth, kept):

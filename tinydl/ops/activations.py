@@ -15,10 +15,14 @@ import numpy as np
 
 from ..autograd import Function, Tensor, to_array
 from ..parallel import over_batch
+from . import _kernels
+from .reference import activations as reference_activations
 
 
 def linear(x: Any) -> Tensor:
     """f(x) = x, the identity ("no activation"); f'(x) = 1."""
+    if _kernels.reference():
+        return reference_activations.linear(x)
     return x if isinstance(x, Tensor) else Tensor(to_array(x, "linear", "x"))
 
 
@@ -68,7 +72,8 @@ def stable_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 class SigmoidOp(Function):
-    """σ(x) = 1/(1+e^{-x});  σ'(x) = σ(x)(1-σ(x))."""
+    """σ(x) = 1/(1+e^{-x});  σ'(x) = σ(x)(1-σ(x)).
+    Read first: tinydl/ops/reference/activations.py (SigmoidRef)."""
     op = "sigmoid"
 
     def forward(self, x):
@@ -148,7 +153,8 @@ class LeakyReluOp(Function):
 
 class SoftmaxOp(Function):
     """s_i = e^{x_i} / Σ_j e^{x_j} along `axis`, computed as e^{x_i - m} / Σ_j e^{x_j - m}
-    with m = max_j x_j (same value, no overflow).  ∂L/∂x = s ⊙ (g - Σ_j g_j s_j)."""
+    with m = max_j x_j (same value, no overflow).  ∂L/∂x = s ⊙ (g - Σ_j g_j s_j).
+    Read first: tinydl/ops/reference/activations.py (SoftmaxRef)."""
     op = "softmax"
 
     def forward(self, x, axis=-1):
@@ -165,7 +171,8 @@ class SoftmaxOp(Function):
 
 class LogSoftmaxOp(Function):
     """log s_i = (x_i - m) - log Σ_j e^{x_j - m}, m = max_j x_j.
-    ∂L/∂x = g - softmax(x) · Σ_j g_j."""
+    ∂L/∂x = g - softmax(x) · Σ_j g_j.
+    Read first: tinydl/ops/reference/activations.py (LogSoftmaxRef)."""
     op = "log_softmax"
 
     def forward(self, x, axis=-1):
@@ -179,6 +186,8 @@ class LogSoftmaxOp(Function):
 
 def sigmoid(x: Any) -> Tensor:
     """Logistic sigmoid 1/(1+e^{-x}), elementwise, in (0, 1)."""
+    if _kernels.reference():
+        return reference_activations.sigmoid(x)
     return SigmoidOp.apply(x)
 
 
@@ -187,6 +196,8 @@ def relu(x: Any, negative_slope: float = 0.0, max_value: float | None = None,
     """Rectified linear unit max(0, x), elementwise; with Keras' options,
     f(x) = max_value for x ≥ max_value, x for threshold < x < max_value and
     negative_slope·(x - threshold) for x ≤ threshold (keras.activations.relu)."""
+    if _kernels.reference():
+        return reference_activations.relu(x, negative_slope, max_value, threshold)
     if negative_slope == 0 and max_value is None and threshold == 0:
         return ReluOp.apply(x)
     return ReluGeneralOp.apply(x, negative_slope=float(negative_slope), threshold=float(threshold),
@@ -195,11 +206,15 @@ def relu(x: Any, negative_slope: float = 0.0, max_value: float | None = None,
 
 def tanh(x: Any) -> Tensor:
     """Hyperbolic tangent, elementwise, in (-1, 1)."""
+    if _kernels.reference():
+        return reference_activations.tanh(x)
     return TanhOp.apply(x)
 
 
 def leaky_relu(x: Any, alpha: float = 0.2) -> Tensor:
     """x for x > 0, alpha·x otherwise (alpha = 0.2 as keras.activations.leaky_relu)."""
+    if _kernels.reference():
+        return reference_activations.leaky_relu(x, alpha)
     if not 0 <= alpha < 1:
         raise ValueError(f"leaky_relu: alpha must be in [0, 1), got {alpha}")
     return LeakyReluOp.apply(x, alpha=alpha)
@@ -207,11 +222,15 @@ def leaky_relu(x: Any, alpha: float = 0.2) -> Tensor:
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """Softmax along `axis`: non-negative, sums to 1 along that axis."""
+    if _kernels.reference():
+        return reference_activations.softmax(x, axis)
     return SoftmaxOp.apply(x, axis=axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """log(softmax(x)) along `axis`, computed without forming softmax (stable)."""
+    if _kernels.reference():
+        return reference_activations.log_softmax(x, axis)
     return LogSoftmaxOp.apply(x, axis=axis)
 
 
@@ -255,4 +274,6 @@ class ReluGeneralOp(Function):
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
     """Exponential linear unit: x for x > 0, alpha·(e^x - 1) otherwise (keras.activations.elu)."""
+    if _kernels.reference():
+        return reference_activations.elu(x, alpha)
     return EluOp.apply(x, alpha=float(alpha))

@@ -28,6 +28,8 @@ import numpy as np
 
 from ..autograd import Function, Tensor, to_array
 from ._geometry import channel_sums
+from . import _kernels
+from .reference import batch_norm as reference_batch_norm
 
 
 class BatchNormOp(Function):
@@ -46,6 +48,7 @@ class BatchNormOp(Function):
 
     The two subtracted terms are the gradient flowing through μ and through σ²: their
     effect is that dL/dx has zero mean over each feature and is orthogonal to x̂.
+    Read first: tinydl/ops/reference/batch_norm.py (BatchNormRef, the backward step by step).
     """
     op = "batch_norm"
 
@@ -102,6 +105,8 @@ def batch_norm_with_moments(x: Any, gamma: Any, beta: Any,
         (y, mean, variance): y a Tensor of x's shape; mean and variance NumPy arrays of
         shape (C,), no graph attached (a layer folds them into its moving averages).
     """
+    if _kernels.reference():
+        return reference_batch_norm.batch_norm_with_moments(x, gamma, beta, epsilon)
     x, gamma, beta = (_tensor(v, "batch_norm", name)
                       for v, name in ((x, "x"), (gamma, "gamma"), (beta, "beta")))
     _check_features("batch_norm", x, gamma=gamma, beta=beta)
@@ -139,6 +144,8 @@ def batch_norm(x: Any, gamma: Any, beta: Any, epsilon: float = 1e-3) -> Tensor:
     Raises:
         ValueError: for gamma/beta not of shape (C,), or a single value per feature.
     """
+    if _kernels.reference():
+        return reference_batch_norm.batch_norm(x, gamma, beta, epsilon)
     return batch_norm_with_moments(x, gamma, beta, epsilon)[0]
 
 
@@ -157,6 +164,8 @@ def batch_norm_inference(x: Any, mean: Any, variance: Any, gamma: Any, beta: Any
         y, of x's shape. Built from ordinary ops, so it is differentiable in all five
         inputs; a layer passes its moving statistics as constants.
     """
+    if _kernels.reference():
+        return reference_batch_norm.batch_norm_inference(x, mean, variance, gamma, beta, epsilon)
     op = "batch_norm_inference"
     x, mean, variance, gamma, beta = (
         _tensor(v, op, n) for v, n in ((x, "x"), (mean, "mean"), (variance, "variance"),

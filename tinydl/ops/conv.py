@@ -66,6 +66,8 @@ from ._geometry import kernel_geometry, op_inputs, pad_or_crop
 from ._input_grad import input_gradient
 from . import _patches
 from ._patches import patch_gradient, patch_product
+from . import _kernels
+from .reference import conv as reference_conv
 
 
 class Correlate2dOp(Function):
@@ -77,6 +79,9 @@ class Correlate2dOp(Function):
     Backward with G = dL/dy as (N·Ho·Wo, C_out): [dW; dbᵀ] = [P 1]ᵀ G (`patch_gradient`:
     P's pieces kept from the forward pass up to _patches.KEEP_BYTES, else built again, and db = Σ G
     out of the same product), and dx the adjoint of the correlation (`input_gradient`).
+
+    Read first: tinydl/ops/reference/conv.py (the same op as its formula reads;
+    tests/test_reference_conv.py proves them equal).
     """
     op = "correlate2d"
 
@@ -120,7 +125,10 @@ class Conv2dOp(Function):
 
     relu=True (what the Conv2D layer asks for with activation='relu') returns
     max(0, conv2d(x, w) + b) as one op: the ReLU runs on each piece of the output while
-    it is in the cache, and its backward is folded into the kernel gradient's pieces."""
+    it is in the cache, and its backward is folded into the kernel gradient's pieces.
+
+    Read first: tinydl/ops/reference/conv.py (the same op as its formula reads;
+    tests/test_reference_conv.py proves them equal)."""
     op = "conv2d"
 
     def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1, relu=False):
@@ -155,6 +163,8 @@ def conv2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = "vali
     Equals `correlate2d(x, w[::-1, ::-1], b, strides, padding, dilation_rate)`: Keras and
     PyTorch "convolution" is correlate2d, not this.
     """
+    if _kernels.reference():
+        return reference_conv.conv2d(x, w, b, strides, padding, dilation_rate)
     return Conv2dOp.apply(*op_inputs(x, w, b, "conv2d"), strides=strides, padding=padding,
                         dilation_rate=dilation_rate)
 
@@ -165,6 +175,8 @@ def conv2d_relu(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = 
     layer runs for activation='relu'. Same arguments and shapes as `conv2d`; the ReLU is
     applied to each piece of the output while it is in the cache, and its backward is
     folded into the kernel gradient's pieces when x needs no gradient."""
+    if _kernels.reference():
+        return reference_conv.conv2d_relu(x, w, b, strides, padding, dilation_rate)
     return Conv2dOp.apply(*op_inputs(x, w, b, "conv2d"), strides=strides, padding=padding,
                         dilation_rate=dilation_rate, relu=True)
 
@@ -178,6 +190,8 @@ def correlate2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: Any = 
     Same arguments, shapes and padding rules as `conv2d`; it equals
     `conv2d(x, w[::-1, ::-1], ...)` (the kernel flipped along both spatial axes).
     """
+    if _kernels.reference():
+        return reference_conv.correlate2d(x, w, b, strides, padding, dilation_rate)
     return Correlate2dOp.apply(*op_inputs(x, w, b, "correlate2d"), strides=strides, padding=padding,
                              dilation_rate=dilation_rate)
 

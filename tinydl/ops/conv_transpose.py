@@ -12,6 +12,8 @@ from ._geometry import (as_pair, channel_sums, check_nhwc, op_inputs, output_pad
 from ._input_grad import input_gradient
 from . import _patches
 from ._patches import patch_gradient, patch_product
+from . import _kernels
+from .reference import conv_transpose as reference_conv_transpose
 
 
 def _transpose_geometry(y: np.ndarray, w: np.ndarray, strides: Any, padding: Any,
@@ -49,6 +51,9 @@ class Correlate2dTransposeOp(Function):
     Backward with G = dL/d(out) padded like x_p and P = im2col(G_p) (N·h·w, kh·kw·C_out):
     dL/dy = P·W (the forward correlation correlate2d(G, w), same strides and padding),
     dL/dW = Pᵀ·Y with Y = y as (N·h·w, C_in), and dL/db = Σ G over n and the pixels.
+
+    Read first: tinydl/ops/reference/conv_transpose.py (the same op as its formula reads;
+    tests/test_reference_conv.py proves them equal).
     """
     op = "correlate2d_transpose"
 
@@ -87,7 +92,10 @@ class Correlate2dTransposeOp(Function):
 class Conv2dTransposeOp(Function):
     """The adjoint of Conv2D with respect to x: Correlate2DTranspose with the kernel
     flipped, conv2d_transpose(y, w) = correlate2d_transpose(y, w[::-1, ::-1]); the kernel
-    gradient is flipped back."""
+    gradient is flipped back.
+
+    Read first: tinydl/ops/reference/conv_transpose.py (the same op as its formula reads;
+    tests/test_reference_conv.py proves them equal)."""
     op = "conv2d_transpose"
 
     def forward(self, y, w, b=None, strides=1, padding="valid", output_padding=None):
@@ -144,6 +152,9 @@ def conv2d_transpose(y: Any, w: Any, b: Any = None, strides: Any = 1, padding: A
     Equals `correlate2d_transpose(y, w[::-1, ::-1], b, ...)`. Keras' Conv2DTranspose and
     torch.nn.functional.conv_transpose2d compute correlate2d_transpose, not this.
     """
+    if _kernels.reference():
+        return reference_conv_transpose.conv2d_transpose(y, w, b, strides, padding,
+                                                         output_padding)
     return Conv2dTransposeOp.apply(*op_inputs(y, w, b, "conv2d_transpose", "y"), strides=strides,
                                  padding=padding, output_padding=output_padding)
 
@@ -161,6 +172,9 @@ def correlate2d_transpose(y: Any, w: Any, b: Any = None, strides: Any = 1, paddi
     (C_in, C_out, kh, kw) is w_torch.transpose(2, 3, 1, 0) here (NCHW data: transpose
     (0, 2, 3, 1)); PyTorch's int padding p and output_padding q mean the same as here.
     """
+    if _kernels.reference():
+        return reference_conv_transpose.correlate2d_transpose(y, w, b, strides, padding,
+                                                              output_padding)
     return Correlate2dTransposeOp.apply(*op_inputs(y, w, b, "correlate2d_transpose", "y"),
                                       strides=strides, padding=padding,
                                       output_padding=output_padding)

@@ -30,6 +30,8 @@ import numpy as np
 from ..autograd import Function, Tensor
 from ._geometry import (channel_sums, check_nhwc, op_inputs, pad_or_crop, spatial_geometry,
                    window_offset)
+from . import _kernels
+from .reference import depthwise as reference_depthwise
 
 
 class DepthwiseCorrelate2dOp(Function):
@@ -45,6 +47,9 @@ class DepthwiseCorrelate2dOp(Function):
         dw[a, b, c, m] = Σ_{n,i,j} X_ab[n, i, j, c] · G[n, i, j, c, m]
         dx_p at offset (a, b) += Σ_m G[..., c, m] · w[a, b, c, m]   (then the padding is cut off)
         db = Σ_{n,i,j} G
+
+    Read first: tinydl/ops/reference/depthwise.py (the same op as its formula reads;
+    tests/test_reference_conv.py proves them equal).
     """
     op = "depthwise_correlate2d"
 
@@ -103,7 +108,10 @@ class DepthwiseCorrelate2dOp(Function):
 
 class DepthwiseConv2dOp(Function):
     """Depthwise true convolution: DepthwiseCorrelate2dOp with the kernel flipped in both
-    spatial axes; the kernel gradient is flipped back."""
+    spatial axes; the kernel gradient is flipped back.
+
+    Read first: tinydl/ops/reference/depthwise.py (the same op as its formula reads;
+    tests/test_reference_conv.py proves them equal)."""
     op = "depthwise_conv2d"
 
     def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1):
@@ -140,5 +148,8 @@ def depthwise_conv2d(x: Any, w: Any, b: Any = None, strides: Any = 1, padding: A
     Returns:
         (N, H_out, W_out, C·M), the output sizes of `conv2d`.
     """
+    if _kernels.reference():
+        return reference_depthwise.depthwise_conv2d(x, w, b, strides, padding,
+                                                    dilation_rate)
     return DepthwiseConv2dOp.apply(*op_inputs(x, w, b, "depthwise_conv2d"), strides=strides,
                                  padding=padding, dilation_rate=dilation_rate)

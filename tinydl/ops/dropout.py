@@ -6,6 +6,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function, Tensor, to_array
+from . import _kernels
+from .reference import dropout as reference_dropout
 
 
 class DropoutOp(Function):
@@ -14,6 +16,7 @@ class DropoutOp(Function):
     Each unit is zeroed with probability `rate` and the survivors are scaled up by
     1/(1 - rate), so that E[y] = x and nothing needs rescaling at inference time.
     dL/dx = dL/dy · m / (1 - rate), with the same mask m.
+    Read first: tinydl/ops/reference/dropout.py (DropoutRef).
     """
     op = "dropout"
 
@@ -37,6 +40,8 @@ def dropout(x: Any, rate: float, training: bool = True,
         rng: a NumPy Generator (or an int seed) drawing the mask; pass one to make a run
             reproducible. None draws from fresh OS entropy.
     """
+    if _kernels.reference():
+        return reference_dropout.dropout(x, rate, training, rng)
     x = x if isinstance(x, Tensor) else Tensor(to_array(x, "dropout", "x"))
     if not 0 <= rate < 1:
         raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")

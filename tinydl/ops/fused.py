@@ -36,12 +36,17 @@ from ._input_grad import input_gradient
 from ._patches import (add_transposed_product, is_pointwise, kernel_matrix, patch_rows,
                        sample_chunks)
 from .pooling import MAX_TILED_OFFSETS, route_tiled, tiled_max
+from . import _kernels
+from .reference import fused as reference_fused
 
 
 class Conv2dReluMaxPoolOp(Function):
     """The op of `conv2d_relu_max_pool` (see the module docstring for the math): the
     forward keeps the pooled map y, the winner offsets and (up to _patches.KEEP_BYTES) the
-    patch pieces; the backward returns (dx, dw[, db]), each only where asked for."""
+    patch pieces; the backward returns (dx, dw[, db]), each only where asked for.
+
+    Read first: tinydl/ops/reference/fused.py (the same op as its formula reads;
+    tests/test_reference_conv.py proves them equal)."""
     op = "conv2d_relu_max_pool"
 
     def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1, pool_size=2):
@@ -132,6 +137,9 @@ def conv2d_relu_max_pool(x: Any, w: Any, b: Any = None, strides: Any = 1, paddin
     Returns:
         (N, Ho // ph, Wo // pw, C_out), (Ho, Wo) the convolution's output size.
     """
+    if _kernels.reference():
+        return reference_fused.conv2d_relu_max_pool(x, w, b, strides, padding, dilation_rate,
+                                                    pool_size)
     return Conv2dReluMaxPoolOp.apply(*op_inputs(x, w, b, Conv2dReluMaxPoolOp.op), strides=strides,
                                    padding=padding, dilation_rate=dilation_rate,
                                    pool_size=pool_size)

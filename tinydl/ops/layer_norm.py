@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function, Tensor, to_array
+from . import _kernels
+from .reference import layer_norm as reference_layer_norm
 
 
 def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
@@ -42,7 +44,8 @@ def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
 
 
 class LayerNormOp(Function):
-    """y = γ · (x - μ)/√(σ² + ε) + β over `axes` (see the module for the backward)."""
+    """y = γ · (x - μ)/√(σ² + ε) + β over `axes` (see the module for the backward).
+    Read first: tinydl/ops/reference/layer_norm.py (LayerNormRef, the backward step by step)."""
     op = "layer_norm"
 
     def forward(self, x, gamma, beta, axes=(-1,), epsilon=1e-3):
@@ -76,6 +79,8 @@ def layer_norm(x: Any, gamma: Any, beta: Any, axis: Any = -1, epsilon: float = 1
         epsilon: ε > 0 added to the variance (Keras' default 1e-3).
     Returns: y of x's shape; see the module docstring for the formula.
     """
+    if _kernels.reference():
+        return reference_layer_norm.layer_norm(x, gamma, beta, axis, epsilon)
     op = "layer_norm"
     tensors = [v if isinstance(v, Tensor) else Tensor(to_array(v, op, name))
                for v, name in ((x, "x"), (gamma, "gamma"), (beta, "beta"))]

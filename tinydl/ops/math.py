@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function, Tensor, to_array
+from . import _kernels
+from .reference import math as reference_math
 
 
 def _operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
@@ -107,6 +109,7 @@ class MatmulOp(Function):
 
     For 2-D a (n, k) and b (k, m): dL/da = g @ bᵀ, dL/db = aᵀ @ g with g = dL/dz (n, m).
     A 1-D operand is treated as a row (a) or column (b) vector and squeezed back.
+    Read first: tinydl/ops/reference/math.py (MatmulRef).
     """
     op = "matmul"
 
@@ -147,36 +150,50 @@ def _matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def add(a: Any, b: Any) -> Tensor:
     """Elementwise a + b with broadcasting."""
+    if _kernels.reference():
+        return reference_math.add(a, b)
     return AddOp.apply(*_operands(a, b, "add"))
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """Elementwise a - b with broadcasting."""
+    if _kernels.reference():
+        return reference_math.sub(a, b)
     return SubOp.apply(*_operands(a, b, "sub"))
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise a * b with broadcasting."""
+    if _kernels.reference():
+        return reference_math.mul(a, b)
     return MulOp.apply(*_operands(a, b, "mul"))
 
 
 def div(a: Any, b: Any) -> Tensor:
     """Elementwise a / b with broadcasting."""
+    if _kernels.reference():
+        return reference_math.div(a, b)
     return DivOp.apply(*_operands(a, b, "div"))
 
 
 def pow(a: Any, b: Any) -> Tensor:
     """Elementwise a ** b with broadcasting (a > 0 where b is differentiated)."""
+    if _kernels.reference():
+        return reference_math.pow(a, b)
     return PowOp.apply(*_operands(a, b, "pow"))
 
 
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product a @ b (NumPy matmul semantics, batch axes broadcast)."""
+    if _kernels.reference():
+        return reference_math.matmul(a, b)
     return MatmulOp.apply(*_operands(a, b, "matmul"))
 
 
 def neg(a: Any) -> Tensor:
     """-a."""
+    if _kernels.reference():
+        return reference_math.neg(a)
     return NegOp.apply(a)
 
 
@@ -202,7 +219,8 @@ def _expand_back(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.
 
 
 class SumOp(Function):
-    """z = Σ_axes x;  every summed element gets the gradient of its sum."""
+    """z = Σ_axes x;  every summed element gets the gradient of its sum.
+    Read first: tinydl/ops/reference/math.py (SumRef)."""
     op = "sum"
 
     def forward(self, x, axis=None, keepdims=False):
@@ -214,7 +232,8 @@ class SumOp(Function):
 
 
 class MeanOp(Function):
-    """z = (1/n) Σ_axes x, n = number of elements reduced."""
+    """z = (1/n) Σ_axes x, n = number of elements reduced.
+    Read first: tinydl/ops/reference/math.py (MeanRef)."""
     op = "mean"
 
     def forward(self, x, axis=None, keepdims=False):
@@ -231,7 +250,8 @@ class MeanOp(Function):
 
 class MaxOp(Function):
     """z = max_axes x. The gradient goes to the maximal element; when several elements
-    tie for the maximum it is split equally among them (a valid subgradient)."""
+    tie for the maximum it is split equally among them (a valid subgradient).
+    Read first: tinydl/ops/reference/math.py (MaxRef)."""
     op = "max"
 
     def forward(self, x, axis=None, keepdims=False):
@@ -249,16 +269,22 @@ class MaxOp(Function):
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Sum over `axis` (an int, a tuple, or None for all axes)."""
+    if _kernels.reference():
+        return reference_math.sum(x, axis, keepdims)
     return SumOp.apply(x, axis=axis, keepdims=keepdims)
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Mean over `axis` (an int, a tuple, or None for all axes)."""
+    if _kernels.reference():
+        return reference_math.mean(x, axis, keepdims)
     return MeanOp.apply(x, axis=axis, keepdims=keepdims)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Maximum over `axis` (an int, a tuple, or None for all axes)."""
+    if _kernels.reference():
+        return reference_math.max(x, axis, keepdims)
     return MaxOp.apply(x, axis=axis, keepdims=keepdims)
 
 
@@ -332,24 +358,34 @@ class ClipOp(Function):
 
 def exp(x: Any) -> Tensor:
     """Elementwise eˣ."""
+    if _kernels.reference():
+        return reference_math.exp(x)
     return ExpOp.apply(x)
 
 
 def log(x: Any) -> Tensor:
     """Elementwise natural logarithm."""
+    if _kernels.reference():
+        return reference_math.log(x)
     return LogOp.apply(x)
 
 
 def sqrt(x: Any) -> Tensor:
     """Elementwise square root."""
+    if _kernels.reference():
+        return reference_math.sqrt(x)
     return SqrtOp.apply(x)
 
 
 def abs(x: Any) -> Tensor:
     """Elementwise |x|."""
+    if _kernels.reference():
+        return reference_math.abs(x)
     return AbsOp.apply(x)
 
 
 def clip(x: Any, lo: float | None = None, hi: float | None = None) -> Tensor:
     """Elementwise clamp into [lo, hi] (either bound may be None)."""
+    if _kernels.reference():
+        return reference_math.clip(x, lo, hi)
     return ClipOp.apply(x, lo=lo, hi=hi)

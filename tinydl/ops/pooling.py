@@ -16,6 +16,8 @@ import numpy as np
 from ..autograd import Function, Tensor, to_array
 from ..parallel import over_batch
 from ._geometry import as_pair, check_nhwc, padding_amounts, window_offset
+from . import _kernels
+from .reference import pooling as reference_pooling
 
 
 #: Tiled max pooling records each window's winning offset as a uint8: windows of at most
@@ -116,6 +118,9 @@ class MaxPool2dOp(Pool2dOp):
     Backward routes each output's gradient back through the two passes to a single input
     pixel: the first maximum of its window in row-major order (the first winning row,
     then the first winning column in it), as Keras and PyTorch do when values tie.
+
+    Read first: tinydl/ops/reference/pooling.py (the same op as its formula reads;
+    tests/test_reference_pooling.py proves them equal).
     """
     op = "max_pool2d"
 
@@ -214,7 +219,10 @@ def route_tiled(grad: np.ndarray, winner: np.ndarray, pool: tuple[int, int],
 
 class AvgPool2dOp(Pool2dOp):
     """y = (window sum) / (number of real pixels in the window); backward spreads
-    g / count evenly over each window's pixels."""
+    g / count evenly over each window's pixels.
+
+    Read first: tinydl/ops/reference/pooling.py (the same op as its formula reads;
+    tests/test_reference_pooling.py proves them equal)."""
     op = "avg_pool2d"
 
     def forward(self, x, pool_size=2, strides=None, padding="valid"):
@@ -240,6 +248,8 @@ def max_pool2d(x: Any, pool_size: Any = 2, strides: Any = None, padding: Any = "
 
     strides default to pool_size; Ho = floor((H + pads - ph) / sh) + 1.
     """
+    if _kernels.reference():
+        return reference_pooling.max_pool2d(x, pool_size, strides, padding)
     x = x if isinstance(x, Tensor) else Tensor(to_array(x, "max_pool2d", "x"))
     return MaxPool2dOp.apply(x, pool_size=pool_size, strides=strides, padding=padding)
 
@@ -249,5 +259,7 @@ def avg_pool2d(x: Any, pool_size: Any = 2, strides: Any = None, padding: Any = "
 
     strides default to pool_size; padded pixels are not counted in the mean.
     """
+    if _kernels.reference():
+        return reference_pooling.avg_pool2d(x, pool_size, strides, padding)
     x = x if isinstance(x, Tensor) else Tensor(to_array(x, "avg_pool2d", "x"))
     return AvgPool2dOp.apply(x, pool_size=pool_size, strides=strides, padding=padding)

@@ -40,6 +40,8 @@ import numpy as np
 from ..autograd import Function, Tensor, to_array
 from ..parallel import over_batch
 from ._geometry import as_pair, check_nhwc
+from . import _kernels
+from .reference import resize as reference_resize
 
 INTERPOLATIONS = ("nearest", "bilinear")
 
@@ -65,7 +67,10 @@ def interpolation_matrix(length: int, new_length: int) -> np.ndarray:
 
 
 class Upsampling2dOp(Function):
-    """Nearest-neighbour or bilinear upsampling by integer factors (see the module)."""
+    """Nearest-neighbour or bilinear upsampling by integer factors (see the module).
+
+    Read first: tinydl/ops/reference/resize.py (the same op as its formula reads;
+    tests/test_reference_resize.py proves them equal)."""
     op = "upsampling2d"
 
     def forward(self, x, size=(2, 2), interpolation="nearest"):
@@ -129,7 +134,10 @@ def padding_pairs(padding: Any, op: str) -> tuple[tuple[int, int], tuple[int, in
 
 class Pad2dOp(Function):
     """x_p[n, top + r, left + t, c] = x[n, r, t, c], `value` elsewhere. Backward: the
-    gradient with the border cut off."""
+    gradient with the border cut off.
+
+    Read first: tinydl/ops/reference/resize.py (the same op as its formula reads;
+    tests/test_reference_resize.py proves them equal)."""
     op = "pad2d"
 
     def forward(self, x, padding=(1, 1), value=0.0):
@@ -160,6 +168,8 @@ def upsampling2d(x: Any, size: Any = (2, 2), interpolation: str = "nearest") -> 
             UpSampling2D(interpolation='bilinear')): see the module docstring for the
             formula.
     """
+    if _kernels.reference():
+        return reference_resize.upsampling2d(x, size, interpolation)
     return Upsampling2dOp.apply(_input(x, "upsampling2d"), size=size, interpolation=interpolation)
 
 
@@ -174,6 +184,8 @@ def pad2d(x: Any, padding: Any = (1, 1), value: float = 0.0) -> Tensor:
             at the bottom, p_w columns left and right), or ((top, bottom), (left, right)).
         value: the constant of the border (not differentiated).
     """
+    if _kernels.reference():
+        return reference_resize.pad2d(x, padding, value)
     return Pad2dOp.apply(_input(x, "pad2d"), padding=padding, value=value)
 
 
@@ -190,7 +202,10 @@ def nearest_matrix(length: int, new_length: int) -> np.ndarray:
 
 
 class Resize2dOp(Function):
-    """y[n] = A_h · x[n] · A_wᵀ per channel (see the module)."""
+    """y[n] = A_h · x[n] · A_wᵀ per channel (see the module).
+
+    Read first: tinydl/ops/reference/resize.py (the same op as its formula reads;
+    tests/test_reference_resize.py proves them equal)."""
     op = "resize2d"
 
     def forward(self, x, size=(1, 1), interpolation="bilinear"):
@@ -217,6 +232,8 @@ def resize2d(x: Any, size: Any, interpolation: str = "bilinear") -> Tensor:
         interpolation: 'bilinear' (default, as Keras' Resizing) or 'nearest'; see the
             module docstring for the formulas.
     """
+    if _kernels.reference():
+        return reference_resize.resize2d(x, size, interpolation)
     op = "resize2d"
     x = x if isinstance(x, Tensor) else Tensor(to_array(x, op, "x"))
     check_nhwc(x.data, op)

@@ -11,6 +11,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd import Function, Tensor, to_array
+from . import _kernels
+from .reference import shape as reference_shape
 
 class ReshapeOp(Function):
     op = "reshape"
@@ -91,16 +93,22 @@ class StackOp(Function):
 
 def reshape(x: Any, shape: Sequence[int] | int) -> Tensor:
     """Same elements in a new shape (one entry may be -1)."""
+    if _kernels.reference():
+        return reference_shape.reshape(x, shape)
     return ReshapeOp.apply(x, shape=tuple(shape) if not isinstance(shape, int) else (shape,))
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     """Permute the axes (reverse them when `axes` is None)."""
+    if _kernels.reference():
+        return reference_shape.transpose(x, axes)
     return TransposeOp.apply(x, axes=axes)
 
 
 def getitem(x: Any, index: Any) -> Tensor:
     """x[index]: integers, slices, None, Ellipsis, integer or boolean arrays."""
+    if _kernels.reference():
+        return reference_shape.getitem(x, index)
     if isinstance(index, Tensor):
         index = index.data
     if isinstance(index, tuple):
@@ -110,6 +118,8 @@ def getitem(x: Any, index: Any) -> Tensor:
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis; the gradient is split back."""
+    if _kernels.reference():
+        return reference_shape.concatenate(tensors, axis)
     if len(tensors) == 0:
         raise ValueError("concatenate: need at least one tensor")
     return ConcatenateOp.apply(*tensors, axis=axis)
@@ -117,6 +127,8 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join same-shape tensors along a new axis."""
+    if _kernels.reference():
+        return reference_shape.stack(tensors, axis)
     if len(tensors) == 0:
         raise ValueError("stack: need at least one tensor")
     return StackOp.apply(*tensors, axis=axis)
@@ -124,6 +136,8 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 def flatten(x: Any) -> Tensor:
     """(N, d1, d2, ...) -> (N, d1·d2·...): keep the batch axis, flatten the rest."""
+    if _kernels.reference():
+        return reference_shape.flatten(x)
     x = x if isinstance(x, Tensor) else Tensor(to_array(x, "flatten", "x"))
     if x.ndim < 1:
         raise ValueError(f"flatten: expected a batch of shape (N, ...), got shape {x.shape}")

@@ -1,0 +1,54 @@
+"""Dropout as it reads (article section 4's Dropout(0.5)); the fast kernel:
+tinydl/ops/dropout.py.
+
+The mask is drawn exactly as the fast kernel draws it, one `rng.random(x.shape)` call,
+so that the same generator (or seed) drops the same units on both kernels and a training
+run can be compared between them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...autograd import Function, Tensor, to_array
+
+
+class DropoutRef(Function):
+    """Inverted dropout:  y = x · m / (1 - rate),  m_i = 1 if u_i ≥ rate else 0,
+
+    u_i uniform in [0, 1), so m_i ~ Bernoulli(1 - rate): a unit is dropped with probability
+    `rate` and a kept one is scaled by 1/(1 - rate), so that E[y] = x and inference needs
+    no rescaling.  ∂y/∂x = m / (1 - rate), with the same mask m.
+    """
+    op = "dropout"
+
+    def forward(self, x, rate=0.5, rng=None):
+        u = rng.random(x.shape)                    # the fast kernel's draw, unchanged
+        self.m = (u >= rate).astype(x.dtype)
+        self.keep = x.dtype.type(1 - rate)
+        return x * self.m / self.keep
+
+    def backward(self, grad):
+        return grad * self.m / self.keep
+
+
+def dropout(x: Any, rate: float, training: bool = True,
+            rng: np.random.Generator | int | None = None) -> Tensor:
+    """Zero each element with probability `rate` during training; identity otherwise.
+
+    Args:
+        x: any shape.
+        rate: fraction of units to drop, 0 ≤ rate < 1.
+        training: False (inference) returns x unchanged.
+        rng: a NumPy Generator (or an int seed) drawing the mask; the same one draws the
+            same mask as the fast kernel. None draws from fresh OS entropy.
+    """
+    x = x if isinstance(x, Tensor) else Tensor(to_array(x, "dropout", "x"))
+    if not 0 <= rate < 1:
+        raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
+    if not training or rate == 0:
+        return x
+    if not isinstance(rng, np.random.Generator):
+        rng = np.random.default_rng(rng)
+    return DropoutRef.apply(x, rate=rate, rng=rng)
