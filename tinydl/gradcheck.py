@@ -16,15 +16,54 @@ one, far below the defaults atol = 1e-5, rtol = 1e-4, while a wrong gradient is 
 by O(1). Near a kink (ReLU at 0, a tie in max) the difference quotient straddles the
 kink and is meaningless: generate inputs at least a few ε away from kinks (see
 `tinydl.testing.strategies`).
+
+Which ops did my checks test? Every passing `gradcheck` credits each `Function` class
+with a node on a path from a checked input to the output; `checked_functions()` returns
+the tally. tests/test_op_coverage.py uses it to fail when some Function of tinydl was
+never really checked.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-from .autograd import Tensor, no_grad
+from .autograd import Function, Tensor, no_grad, topological_order
+
+#: Function class -> number of passing gradchecks that tested it (see `checked_functions`).
+_checked: Counter[type[Function]] = Counter()
+
+
+def checked_functions() -> Counter[type[Function]]:
+    """Which ops have passing gradchecks really tested in this process, and how often.
+
+    Returns a new Counter mapping each `Function` class to the number of passing
+    `gradcheck` calls whose graph held a node of that class on a path from a checked
+    input to the output, i.e. a node whose `backward` the check compared with central
+    differences. A check that fails, or that compares no element, credits nothing; an
+    op reached only through constants (closed-over tensors) is not credited either.
+
+    >>> report = gradcheck(lambda x: F.relu(x) * 3.0, np.array([0.5, -2.0]))
+    >>> sorted(op.__name__ for op in checked_functions())     # in a fresh process
+    ['MulOp', 'ReluOp']
+    """
+    return Counter(_checked)
+
+
+def _functions_on_paths(xs: list[Tensor], out: Tensor) -> set[type[Function]]:
+    """The classes of the nodes between the inputs `xs` and `out`, read before backward()
+    releases the graph: a node counts when one of its inputs is an x or such a node."""
+    reached = {id(x) for x in xs}
+    found: set[type[Function]] = set()
+    for node in topological_order(out, every_input=False,
+                                  freed="gradcheck: fn returned a tensor whose graph "
+                                        "backward() has already released"):
+        if node._fn is not None and any(id(t) in reached for t in node._fn.inputs):
+            reached.add(id(node))
+            found.add(type(node._fn))
+    return found
 
 
 @dataclass
@@ -72,7 +111,9 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Any, eps: float = 1e-6, atol: 
         raise_exception: raise `GradcheckError` on a mismatch (default) instead of
             returning a report with ok=False.
     Returns:
-        A `GradcheckReport` describing the worst element.
+        A `GradcheckReport` describing the worst element. When it is ok, every
+        Function class between the inputs and the output is credited in
+        `checked_functions()`.
     """
     xs = [Tensor(np.array(getattr(x, "data", x), dtype=np.float64), requires_grad=True)
           for x in inputs]
@@ -83,6 +124,7 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Any, eps: float = 1e-6, atol: 
         raise TypeError(f"gradcheck: fn returned {out.dtype}; it must keep float64 inputs in "
                         f"float64 (a float32 constant inside fn would spoil the check)")
     u = np.random.default_rng(seed).standard_normal(out.shape)
+    tested = _functions_on_paths(xs, out) if out.requires_grad else set()
     if out.requires_grad:
         out.backward(u)
 
@@ -115,4 +157,6 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Any, eps: float = 1e-6, atol: 
     report = GradcheckReport(score <= 1, i, tuple(int(k) for k in j), a, n, err, checked, atol, rtol)
     if not report.ok and raise_exception:
         raise GradcheckError(report)
+    if report.ok:
+        _checked.update(tested)
     return report
