@@ -16,7 +16,8 @@
 # images made on the spot, so the lesson runs offline in seconds.
 #
 # Run it as a script (`python lessons/00_tiny_cnn_on_generated_bars.py --quick`) or open
-# it as a notebook and run the cells one by one.
+# it as a notebook and run the cells one by one. With `TINYDL_KERNELS=reference` every op
+# runs as its formula reads (tinydl/ops/reference/): slower, the same numbers.
 
 # %%
 import time
@@ -24,12 +25,13 @@ import time
 import numpy as np
 
 import tinydl.functional as F
-from tinydl import Tensor, initializers, losses, no_grad, optimizers
+from tinydl import Tensor, get_kernels, initializers, losses, no_grad, optimizers
 
 from _lesson import Lesson, plt
 
 lesson = Lesson("00_tiny_cnn", "the training loop on generated bars")
 rng = np.random.default_rng(lesson.seed)
+print(f"kernels: {get_kernels()}")
 
 # %% [markdown]
 # ## The data: one bar per picture
