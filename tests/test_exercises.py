@@ -274,6 +274,20 @@ def test_a_file_importing_the_reference_is_flagged(source, tmp_path):
     assert verdict.status == "flagged" and "tinydl.exercises.solutions" in verdict.message
 
 
+@pytest.mark.parametrize("name, source, where", [
+    ("relu", "from tinydl.ops.reference.activations import ReluRef as ReLU\n",
+     "tinydl.ops.reference.activations.ReluRef"),
+    ("conv2d_loops", "import tinydl.ops.reference.conv as mine\n\n"
+     "def conv2d(x, w, b=None, strides=1, padding='valid'):\n"
+     "    return mine.correlate(x, w[::-1, ::-1], (1, 1), (1, 1), (1, 1))\n",
+     "tinydl.ops.reference.conv"),
+], ids=["relu", "conv2d-helper"])
+def test_a_file_importing_the_reference_kernels_is_flagged(name, source, where, tmp_path):
+    # the reference kernels write every op out as its formula reads: they are answers
+    verdict = check_file(get(name), place(tmp_path, name, source))
+    assert verdict.status == "flagged" and where in verdict.message
+
+
 def test_a_file_calling_tinydls_own_conv2d_is_flagged(tmp_path):
     source = ("import tinydl.functional as F\n\n"
               "def conv2d(x, w, b=None, strides=1, padding='valid'):\n"

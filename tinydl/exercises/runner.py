@@ -50,7 +50,13 @@ WATCHED_MODULES = ("tinydl.activations", "tinydl.functional", "tinydl.losses", "
                    "tinydl.ops.activations", "tinydl.ops.batch_norm", "tinydl.ops.conv",
                    "tinydl.ops.conv_transpose", "tinydl.ops.math", "tinydl.ops.pooling",
                    "tinydl.ops._input_grad", "tinydl.ops._patches", "tinydl.optimizers",
-                   "tinydl.layers", "tinydl.gan")
+                   "tinydl.layers", "tinydl.gan", "tinydl.ops.reference.activations",
+                   "tinydl.ops.reference.conv", "tinydl.ops.reference.losses",
+                   "tinydl.ops.reference.math", "tinydl.ops.reference.pooling")
+
+#: Packages that hold answers: the exercises themselves and the reference kernels (each
+#: op written out as its formula reads). A student file that imports from them is flagged.
+ANSWERS = ("tinydl.exercises", "tinydl.ops.reference")
 
 _module_ids = itertools.count()
 
@@ -99,7 +105,8 @@ def syntax_message(exc: SyntaxError, path: Path) -> str:
 def scan_forbidden(tree: ast.AST, forbidden: tuple[str, ...]) -> list[tuple[int, str]]:
     """(line, dotted name) for every place the source reaches `forbidden` names through
     tinydl (`tinydl.functional.conv2d`, `F.conv2d` after `import tinydl.functional as F`,
-    `from tinydl.ops.conv import Conv2D`) or imports anything from tinydl.exercises."""
+    `from tinydl.ops.conv import Conv2D`) or imports anything from tinydl.exercises or from
+    the reference kernels."""
     aliases: dict[str, str] = {}   # local name -> dotted tinydl path
     hits: list[tuple[int, str]] = []
 
@@ -107,7 +114,7 @@ def scan_forbidden(tree: ast.AST, forbidden: tuple[str, ...]) -> list[tuple[int,
         parts = dotted.split(".")
         if parts[0] != "tinydl":
             return
-        if dotted.startswith("tinydl.exercises") or set(parts[1:]) & set(forbidden):
+        if dotted.startswith(ANSWERS) or set(parts[1:]) & set(forbidden):
             hits.append((line, dotted))
 
     for node in ast.walk(tree):

@@ -123,8 +123,9 @@ EXERCISE = Exercise(
         Check("all three, with strides and padding", gradient_of(("x", "w", "b"))),
     ),
     defines=("Conv2D",),
-    forbidden=("conv2d", "correlate2d", "Conv2D", "Conv2dOp", "Correlate2D", "Correlate2dOp",
-               "scatter_windows", "conv2d_transpose", "correlate2d_transpose", "Conv2DTranspose",
-               "Conv2dTransposeOp"),
+    forbidden=("conv2d", "correlate2d", "Conv2D", "Conv2dOp", "Conv2dRef", "Correlate2D",
+               "Correlate2dOp", "Correlate2dRef", "scatter_windows", "conv2d_transpose",
+               "correlate2d_transpose", "Conv2DTranspose", "Conv2dTransposeOp",
+               "Conv2dTransposeRef"),
     trial=trial,
 )

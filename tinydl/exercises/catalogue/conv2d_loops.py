@@ -109,8 +109,9 @@ def trial(student, data="auto"):
 
 
 #: tinydl's own convolutions, which these exercises ask the student to write
-FORBIDDEN = ("conv2d", "correlate2d", "Conv2D", "Conv2dOp", "Correlate2D", "Correlate2dOp",
-             "im2col", "conv2d_transpose", "correlate2d_transpose")
+FORBIDDEN = ("conv2d", "correlate2d", "Conv2D", "Conv2dOp", "Conv2dRef", "Correlate2D",
+             "Correlate2dOp", "Correlate2dRef", "im2col", "conv2d_transpose",
+             "correlate2d_transpose")
 
 EXERCISE = Exercise(
     name="conv2d_loops",

@@ -113,6 +113,6 @@ EXERCISE = Exercise(
         Check("ties: the gradient goes to the first maximum only", ties),
     ),
     defines=("MaxPool2D",),
-    forbidden=("max_pool2d", "MaxPool2D", "MaxPool2dOp", "MaxPooling2D"),
+    forbidden=("max_pool2d", "MaxPool2D", "MaxPool2dOp", "MaxPool2dRef", "MaxPooling2D"),
     trial=trial,
 )

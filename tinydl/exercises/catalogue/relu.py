@@ -87,6 +87,6 @@ EXERCISE = Exercise(
         Check("gradient at x = 0 is 0", gradient_at_zero),
     ),
     defines=("ReLU",),
-    forbidden=("relu", "ReLU", "ReluOp"),
+    forbidden=("relu", "ReLU", "ReluOp", "ReluRef"),
     trial=trial,
 )

@@ -114,6 +114,7 @@ EXERCISE = Exercise(
     defines=("SoftmaxCrossEntropy",),
     forbidden=("categorical_crossentropy", "CategoricalCrossentropyFromLogits",
                "CategoricalCrossentropyFromLogitsOp", "softmax", "log_softmax", "Softmax",
-               "SoftmaxOp", "LogSoftmax", "LogSoftmaxOp", "stable_log_softmax"),
+               "SoftmaxOp", "SoftmaxRef", "LogSoftmax", "LogSoftmaxOp", "LogSoftmaxRef",
+               "stable_log_softmax"),
     trial=trial,
 )
