@@ -34,7 +34,8 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
 
 
-#: Up to this many classes, a reduction along the last axis loops over the classes.
+#: Up to this many classes, a reduction along the last axis loops over the classes (set
+#: with bench_segmentation.py --profile; bench/README.md, "constants").
 FEW_CLASSES = 16
 
 
@@ -42,9 +43,9 @@ def reduce_last_axis(ufunc: np.ufunc, x: np.ndarray, axis: int = -1) -> np.ndarr
     """ufunc.reduce(x, axis, keepdims=True), e.g. np.maximum or np.add.
 
     Along a short last axis (a segmentation's classes at every pixel) numpy's own
-    reduction runs a tiny loop per position, several times slower than one pass per class
-    over all positions, which is what this does for up to FEW_CLASSES classes (same
-    values; a sum may round differently in the last bit)."""
+    reduction runs a tiny loop per position; one pass per class over all positions is
+    faster, and that is what this does for up to FEW_CLASSES classes (same values; a sum
+    may round differently in the last bit)."""
     k = x.shape[axis] if x.ndim else 0
     if axis not in (-1, x.ndim - 1) or not 1 < k <= FEW_CLASSES or x.size <= 4096:
         return ufunc.reduce(x, axis=axis, keepdims=True)
@@ -140,8 +141,8 @@ class LeakyReluOp(Function):
 
         def work(s):
             # slope = alpha + (1 - alpha)·[out > 0], by arithmetic on the mask: a masked
-            # copy (np.where, copyto(where=)) is branchy and 20-40x slower on a mask
-            # without pattern; the comparison writes its 0/1 straight into dx as floats
+            # copy (np.where, copyto(where=)) is branchy on a mask without pattern
+            # (bench/README.md, "constants"); the comparison writes its 0/1 into dx
             np.greater(self.out[s], 0, out=dx[s])
             dx[s] *= 1 - self.alpha
             dx[s] += self.alpha
