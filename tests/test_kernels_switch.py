@@ -23,6 +23,7 @@ import pytest
 import tinydl
 import tinydl.functional as F
 from tinydl import Tensor, initializers, losses, optimizers
+from tinydl.autograd import topological_order
 from tinydl.layers import Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D
 from tinydl.models import Sequential
 from tinydl.ops import get_kernels, use_kernels
@@ -34,15 +35,8 @@ STEPS = 36
 
 def function_classes(t: Tensor) -> set[str]:
     """The class names of every Function in the graph that produced t."""
-    seen, stack, names = set(), [t], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen or node._fn is None:
-            continue
-        seen.add(id(node))
-        names.add(type(node._fn).__name__)
-        stack.extend(node._fn.inputs)
-    return names
+    nodes = topological_order(t, every_input=True, freed="the graph was freed")
+    return {type(node._fn).__name__ for node in nodes if node._fn is not None}
 
 
 def train_lesson0(dtype, steps: int = STEPS) -> tuple[list[float], set[str]]:

@@ -95,6 +95,25 @@ def window_offset(xp: np.ndarray, a: int, b: int, strides: tuple[int, int],
     return xp[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw, :]
 
 
+def depthwise_kernel(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
+                     op: str) -> tuple[int, int, int, int]:
+    """(kh, kw, C, depth_multiplier) of a depthwise kernel, checked against x (N, H, W, C)
+    and the bias (C·depth_multiplier,)."""
+    check_nhwc(x, op)
+    if w.ndim != 4:
+        raise ValueError(f"{op}: kernel must have shape (kh, kw, C, depth_multiplier); got "
+                         f"shape {w.shape}")
+    if w.shape[2] != x.shape[3]:
+        raise ValueError(f"{op}: x has {x.shape[3]} channels (shape {x.shape}, layout "
+                         f"N,H,W,C) but the kernel has {w.shape[2]} (shape {w.shape}, layout "
+                         f"kh,kw,C,depth_multiplier)")
+    kh, kw, c, m = w.shape
+    if b is not None and b.shape != (c * m,):
+        raise ValueError(f"{op}: bias must have shape ({c * m},) (one per output channel, "
+                         f"C·depth_multiplier = {c}·{m}); got shape {b.shape}")
+    return kh, kw, c, m
+
+
 def pad_or_crop(g: np.ndarray, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
     """g (N, H, W, C) with rows[0] zero rows added at the top and rows[1] at the bottom
     (cols: left and right); a negative amount cuts that many off instead."""

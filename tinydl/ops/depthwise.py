@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function, Tensor
-from ._geometry import (channel_sums, check_nhwc, op_inputs, pad_or_crop, spatial_geometry,
-                   window_offset)
+from ._geometry import (channel_sums, depthwise_kernel, op_inputs, pad_or_crop,
+                        spatial_geometry, window_offset)
 from . import _kernels
 from .reference import depthwise as reference_depthwise
 
@@ -55,18 +55,7 @@ class DepthwiseCorrelate2dOp(Function):
 
     def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1,
                 op="depthwise_correlate2d"):
-        check_nhwc(x, op)
-        if w.ndim != 4:
-            raise ValueError(f"{op}: kernel must have shape (kh, kw, C, depth_multiplier); got "
-                             f"shape {w.shape}")
-        if w.shape[2] != x.shape[3]:
-            raise ValueError(f"{op}: x has {x.shape[3]} channels (shape {x.shape}, layout "
-                             f"N,H,W,C) but the kernel has {w.shape[2]} (shape {w.shape}, layout "
-                             f"kh,kw,C,depth_multiplier)")
-        kh, kw, c, m = w.shape
-        if b is not None and b.shape != (c * m,):
-            raise ValueError(f"{op}: bias must have shape ({c * m},) (one per output channel, "
-                             f"C·depth_multiplier = {c}·{m}); got shape {b.shape}")
+        kh, kw, c, m = depthwise_kernel(x, w, b, op)
         self.strides, self.dilation, self.pads, self.out_hw = spatial_geometry(
             x, kh, kw, strides, padding, dilation_rate, op)
         self.xp = pad_or_crop(x, *self.pads)

@@ -81,10 +81,17 @@ def layer_norm(x: Any, gamma: Any, beta: Any, axis: Any = -1, epsilon: float = 1
     """
     if _kernels.reference():
         return reference_layer_norm.layer_norm(x, gamma, beta, axis, epsilon)
+    x, gamma, beta, axes = layer_norm_inputs(x, gamma, beta, axis, epsilon)
+    return LayerNormOp.apply(x, gamma, beta, axes=axes, epsilon=float(epsilon))
+
+
+def layer_norm_inputs(x: Any, gamma: Any, beta: Any, axis: Any, epsilon: float
+                      ) -> tuple[Tensor, Tensor, Tensor, tuple[int, ...]]:
+    """(x, gamma, beta, axes) checked, as Tensors: the argument rules of `layer_norm`,
+    shared with its reference kernel."""
     op = "layer_norm"
-    tensors = [v if isinstance(v, Tensor) else Tensor(to_array(v, op, name))
-               for v, name in ((x, "x"), (gamma, "gamma"), (beta, "beta"))]
-    x, gamma, beta = tensors
+    x, gamma, beta = (v if isinstance(v, Tensor) else Tensor(to_array(v, op, name))
+                      for v, name in ((x, "x"), (gamma, "gamma"), (beta, "beta")))
     if x.ndim < 1:
         raise ValueError(f"{op}: x must have at least one axis, got a scalar")
     axes = normalize_axes(axis, x.ndim, op)
@@ -95,4 +102,4 @@ def layer_norm(x: Any, gamma: Any, beta: Any, axis: Any = -1, epsilon: float = 1
                              f"of x's normalized axes {axes} (x has shape {x.shape})")
     if not epsilon > 0:
         raise ValueError(f"{op}: epsilon must be > 0, got {epsilon!r}")
-    return LayerNormOp.apply(x, gamma, beta, axes=axes, epsilon=float(epsilon))
+    return x, gamma, beta, axes

@@ -234,6 +234,13 @@ def resize2d(x: Any, size: Any, interpolation: str = "bilinear") -> Tensor:
     """
     if _kernels.reference():
         return reference_resize.resize2d(x, size, interpolation)
+    x, size = resize2d_inputs(x, size, interpolation)
+    return Resize2dOp.apply(x, size=size, interpolation=interpolation)
+
+
+def resize2d_inputs(x: Any, size: Any, interpolation: str) -> tuple[Tensor, tuple[int, int]]:
+    """(x as a Tensor, (height, width) as ints), checked: the argument rules of `resize2d`,
+    shared with its reference kernel."""
     op = "resize2d"
     x = x if isinstance(x, Tensor) else Tensor(to_array(x, op, "x"))
     check_nhwc(x.data, op)
@@ -245,4 +252,4 @@ def resize2d(x: Any, size: Any, interpolation: str = "bilinear") -> Tensor:
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"{op}: interpolation must be one of {INTERPOLATIONS}, got "
                          f"{interpolation!r}")
-    return Resize2dOp.apply(x, size=(int(size[0]), int(size[1])), interpolation=interpolation)
+    return x, (int(size[0]), int(size[1]))

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from ...autograd import Function, Tensor
-from .._geometry import check_nhwc, op_inputs, spatial_geometry
-from .conv import check_bias, pad, tap, unpad
+from .._geometry import depthwise_kernel, op_inputs, spatial_geometry
+from .conv import pad, tap, unpad
 
 
 class DepthwiseConv2dRef(Function):
@@ -34,16 +34,7 @@ class DepthwiseConv2dRef(Function):
 
     def forward(self, x, w, bias=None, strides=1, padding="valid", dilation_rate=1):
         op = self.op
-        check_nhwc(x, op)
-        if w.ndim != 4:
-            raise ValueError(f"{op}: kernel must have shape (kh, kw, C, depth_multiplier); got "
-                             f"shape {w.shape}")
-        if w.shape[2] != x.shape[3]:
-            raise ValueError(f"{op}: x has {x.shape[3]} channels (shape {x.shape}, layout "
-                             f"N,H,W,C) but the kernel has {w.shape[2]} (shape {w.shape}, layout "
-                             f"kh,kw,C,depth_multiplier)")
-        kh, kw, c, m = w.shape
-        check_bias(bias, c * m, op, f", C·depth_multiplier = {c}·{m}")
+        kh, kw, c, m = depthwise_kernel(x, w, bias, op)
         self.strides, self.dilation, self.pads, self.out_hw = spatial_geometry(
             x, kh, kw, strides, padding, dilation_rate, op)
         self.xp, self.wf, self.has_bias = pad(x, self.pads), w[::-1, ::-1], bias is not None

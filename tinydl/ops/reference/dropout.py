@@ -35,15 +35,8 @@ class DropoutRef(Function):
 
 def dropout(x: Any, rate: float, training: bool = True,
             rng: np.random.Generator | int | None = None) -> Tensor:
-    """Zero each element with probability `rate` during training; identity otherwise.
-
-    Args:
-        x: any shape.
-        rate: fraction of units to drop, 0 ≤ rate < 1.
-        training: False (inference) returns x unchanged.
-        rng: a NumPy Generator (or an int seed) drawing the mask; the same one draws the
-            same mask as the fast kernel. None draws from fresh OS entropy.
-    """
+    """x · m / (1 - rate) with m ~ Bernoulli(1 - rate) in training, x otherwise; the
+    arguments of tinydl.ops.dropout.dropout (the same rng draws the same mask)."""
     x = x if isinstance(x, Tensor) else Tensor(to_array(x, "dropout", "x"))
     if not 0 <= rate < 1:
         raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ...autograd import Function, Tensor, to_array
+from ...autograd import Function, Tensor
 from .. import layer_norm as fast  # argument checks, shared with the fast kernel
 
 
@@ -72,17 +72,5 @@ def layer_norm(x: Any, gamma: Any, beta: Any, axis: Any = -1, epsilon: float = 1
         epsilon: ε > 0 added to the variance (Keras' default 1e-3).
     Returns: y of x's shape; see `LayerNormRef`.
     """
-    op = "layer_norm"
-    x, gamma, beta = (v if isinstance(v, Tensor) else Tensor(to_array(v, op, name))
-                      for v, name in ((x, "x"), (gamma, "gamma"), (beta, "beta")))
-    if x.ndim < 1:
-        raise ValueError(f"{op}: x must have at least one axis, got a scalar")
-    axes = fast.normalize_axes(axis, x.ndim, op)
-    expected = tuple(x.shape[a] for a in axes)
-    for name, t in (("gamma", gamma), ("beta", beta)):
-        if t.shape != expected:
-            raise ValueError(f"{op}: {name} has shape {t.shape}; expected {expected}, the sizes "
-                             f"of x's normalized axes {axes} (x has shape {x.shape})")
-    if not epsilon > 0:
-        raise ValueError(f"{op}: epsilon must be > 0, got {epsilon!r}")
+    x, gamma, beta, axes = fast.layer_norm_inputs(x, gamma, beta, axis, epsilon)
     return LayerNormRef.apply(x, gamma, beta, axes=axes, epsilon=float(epsilon))

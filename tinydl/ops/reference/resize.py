@@ -117,15 +117,5 @@ def pad2d(x: Any, padding: Any = (1, 1), value: float = 0.0) -> Tensor:
 def resize2d(x: Any, size: Any, interpolation: str = "bilinear") -> Tensor:
     """(N, H, W, C) -> (N, height, width, C), 'bilinear' or 'nearest'; arguments and checks
     of tinydl.ops.resize.resize2d."""
-    op = "resize2d"
-    x = _input(x, op)
-    check_nhwc(x.data, op)
-    if (not isinstance(size, tuple | list) or len(size) != 2
-            or not all(isinstance(s, int | np.integer) and not isinstance(s, bool) and s >= 1
-                       for s in size)):
-        raise ValueError(f"{op}: size must be a pair (height, width) of positive ints, got "
-                         f"{size!r}")
-    if interpolation not in fast.INTERPOLATIONS:
-        raise ValueError(f"{op}: interpolation must be one of {fast.INTERPOLATIONS}, got "
-                         f"{interpolation!r}")
-    return Resize2dRef.apply(x, size=(int(size[0]), int(size[1])), interpolation=interpolation)
+    x, size = fast.resize2d_inputs(x, size, interpolation)
+    return Resize2dRef.apply(x, size=size, interpolation=interpolation)
