@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import io
 import os
 import pathlib
@@ -29,6 +30,9 @@ from typing import Any
 import pytest
 
 LESSONS = pathlib.Path(__file__).parent.parent / "lessons"
+#: The folder holding the tinydl these tests import (site-packages under .ci/run): what
+#: a notebook kernel must import too, not the checkout.
+TINYDL_HOME = pathlib.Path(importlib.util.find_spec("tinydl").origin).resolve().parents[1]
 HAVE_MNIST = (pathlib.Path(os.environ.get("TINYDL_DATA", "/nonexistent")) / "mnist").is_dir()
 LESSON_FILES = sorted(LESSONS.glob("[0-9]*.py"))
 NOTEBOOK_TIMEOUT = 600   # seconds per cell; quick mode needs a few
@@ -97,7 +101,7 @@ def run_notebook(stem: str, args: str = "", quick: bool = True) -> LessonRun:
     notebook = jupytext.read(LESSONS / f"{stem}.py")
     notebook.cells.append(nbformat.v4.new_code_cell(DUMP_CELL % str(dump)))
     env = dict(os.environ, TINYDL_LESSON_OUT=str(out), TINYDL_LESSON_ARGS=args,
-               PYTHONPATH=os.pathsep.join(filter(None, [str(LESSONS.parent),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(TINYDL_HOME),
                                                         os.environ.get("PYTHONPATH")])))
     env.pop("MPLBACKEND", None)       # the kernel's own inline backend, as for a learner
     if quick:

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tinydl
 import tinydl.functional as F
 from tinydl import Tensor
 from tinydl.ops import _patches
@@ -475,13 +476,15 @@ def test_grade_stops_a_child_that_outlives_the_wall_clock_limit(tmp_path):
 
 # -- the command ----------------------------------------------------------------------------------
 
-def test_console_script_is_declared_and_python_m_tinydl_runs():
+def test_console_script_is_declared_and_python_m_tinydl_runs(tmp_path):
     config = configparser.ConfigParser()
     config.read(ROOT / "setup.cfg")
     assert "tinydl = tinydl.cli:main" in config["options.entry_points"]["console_scripts"]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "-m", "tinydl", "exercise", "--help"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=60)
+    # the tinydl these tests import (the installed one under .ci/run), not the checkout
+    home = pathlib.Path(tinydl.__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(home))
+    done = subprocess.run([sys.executable, "-m", "tinydl", "exercise", "--help"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     for command in ("list", "start", "check", "hint", "reset", "try", "pack", "grade"):
         assert command in done.stdout

@@ -17,6 +17,7 @@ from tinydl import io as tio
 from tinydl.io import atomic_write, load_npz, save_npz
 
 TESTS = Path(__file__).resolve().parent
+TINYDL_HOME = Path(tio.__file__).resolve().parents[1]   # the tinydl under test, for children
 
 OLD = {"w": np.arange(500, dtype=np.float32)}                     # about 2 KB on disk
 NEW = {"w": np.random.default_rng(0).normal(size=(300, 300))}     # about 720 KB
@@ -84,7 +85,7 @@ except BaseException as exc:
 def save_under_a_file_size_limit(what, path, limit):
     """Run the save in a child process whose files may not grow beyond `limit` bytes;
     returns the error it raised, as a dict."""
-    code = CHILD.format(root=str(TESTS.parent), tests=str(TESTS))
+    code = CHILD.format(root=str(TINYDL_HOME), tests=str(TESTS))
     proc = subprocess.run([sys.executable, "-c", code, what, str(path), str(limit)],
                           capture_output=True, text=True, timeout=60,
                           env=os.environ | {"PYTHONDONTWRITEBYTECODE": "1"})

@@ -62,3 +62,19 @@ def test_every_package_imports_from_the_installed_tinydl(name):
 
 def test_the_console_script_is_installed():
     assert (Path(sys.prefix) / "bin" / "tinydl").is_file()
+
+
+def test_the_tests_child_processes_import_the_installed_package_too(tmp_path):
+    # the children the tests start get TINYDL_HOME on their path: the notebook kernels of
+    # lesson_helpers (in lessons/) and `python -m tinydl` of test_exercises (in a temporary
+    # folder) through PYTHONPATH; test_threads' and test_io's children put it first
+    import subprocess
+
+    from lesson_helpers import TINYDL_HOME
+    assert TINYDL_HOME == installed().parent
+    code = "import tinydl; print(tinydl.__file__)"
+    env = dict(os.environ, PYTHONPATH=str(TINYDL_HOME))
+    for cwd in (ROOT / "lessons", tmp_path):        # where the tests start them
+        out = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env,
+                             capture_output=True, text=True, check=True).stdout
+        assert Path(out.strip()).resolve().parent == installed(), (cwd, out)

@@ -18,7 +18,7 @@ import tinydl.functional as F
 from tinydl import Tensor, parallel
 from tinydl.parallel import get_num_threads, over_batch, set_num_threads
 
-ROOT = Path(__file__).resolve().parents[1]
+TINYDL_HOME = Path(tinydl.__file__).resolve().parents[1]   # the tinydl under test, for children
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +77,7 @@ def import_with(env, *args):
     """Import tinydl in a child process with the thread variables `env` (and no others);
     returns (what it reports, its stderr)."""
     clean = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
-    proc = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT)), *args],
+    proc = subprocess.run([sys.executable, "-c", CHILD.format(root=str(TINYDL_HOME)), *args],
                           env=clean | env | {"PYTHONDONTWRITEBYTECODE": "1"},
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
