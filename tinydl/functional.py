@@ -1,5 +1,11 @@
 """All differentiable operations as plain functions: ``import tinydl.functional as F``.
 
+Each op has two kernels: the fast one named below (tinydl/ops/<module>.py), which the
+framework runs by default, and its reference twin, written as the formula reads
+(tinydl/ops/reference/<module>.py, the same module name): read the reference first.
+`tinydl.set_kernels("reference")` runs every op on the reference; the tests prove the two
+equal, values and gradients.
+
 Where each piece of the article lives:
 
 * convolution, section 3.1.4's y(x,y) = ΣΣ w(x',y')·x(x-x', y-y'):  `conv2d`
