@@ -23,20 +23,14 @@ import pytest
 import tinydl
 import tinydl.functional as F
 from tinydl import Tensor, initializers, losses, optimizers
-from tinydl.autograd import topological_order
 from tinydl.layers import Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D
 from tinydl.models import Sequential
 from tinydl.ops import get_kernels, use_kernels
 
+from kernel_helpers import function_names
 from lesson_helpers import LESSONS, lesson_definitions
 
 STEPS = 36
-
-
-def function_classes(t: Tensor) -> set[str]:
-    """The class names of every Function in the graph that produced t."""
-    nodes = topological_order(t, every_input=True, freed="the graph was freed")
-    return {type(node._fn).__name__ for node in nodes if node._fn is not None}
 
 
 def train_lesson0(dtype, steps: int = STEPS) -> tuple[list[float], set[str]]:
@@ -60,7 +54,7 @@ def train_lesson0(dtype, steps: int = STEPS) -> tuple[list[float], set[str]]:
         loss = losses.categorical_crossentropy(np.eye(3, dtype=dtype)[y[idx]], z,
                                                from_logits=True)
         if step == 0:
-            classes = function_classes(loss)
+            classes = function_names(loss)
         optimizer.zero_grad(params)
         loss.backward()
         optimizer.step(params)
@@ -128,8 +122,8 @@ def test_the_model_runs_reference_ops_inside_the_block():
     model = small_cnn()
     x = np.random.default_rng(2).random((4, 12, 12, 1), dtype=np.float32)
     with use_kernels("reference"):
-        ref_ops = function_classes(model(x, training=True))
-    fast_ops = function_classes(model(x, training=True))
+        ref_ops = function_names(model(x, training=True))
+    fast_ops = function_names(model(x, training=True))
     assert "Conv2dReluMaxPoolOp" in fast_ops and not any(n.endswith("Ref") for n in fast_ops)
     assert {"Conv2dRef", "ReluRef", "MaxPool2dRef", "DropoutRef", "SoftmaxRef"} <= ref_ops
     assert not any(n.endswith("Op") for n in ref_ops), ref_ops

@@ -25,6 +25,16 @@ def _arrays(name: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray
     return y_true, y_pred
 
 
+def same_shape_but_a_unit_axis(t: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(t, p), with a trailing axis of size 1 dropped from one of them when that alone makes
+    their shapes equal ((N, 1) labels against (N,) scores, or the other way round)."""
+    if t.shape + (1,) == p.shape:
+        return t, p[..., 0]
+    if p.shape + (1,) == t.shape:
+        return t[..., 0], p
+    return t, p
+
+
 def _categorical_hits(name: str, y_true: Any, y_pred: Any) -> np.ndarray:
     """1.0 where argmax y_pred == the true class, else 0.0; shape y_pred.shape[:-1]."""
     y_true, y_pred = _arrays(name, y_true, y_pred)
@@ -249,18 +259,13 @@ class Accuracy(_MeanOfHits):
 
     def _values(self, y_true: Any, y_pred: Any) -> np.ndarray:
         name = type(self).__name__
-        t, p = _arrays(name, y_true, y_pred)
+        t, p = same_shape_but_a_unit_axis(*_arrays(name, y_true, y_pred))
         if t.shape != p.shape:
-            if t.shape + (1,) == p.shape:
-                p = p[..., 0]
-            elif p.shape + (1,) == t.shape:
-                t = t[..., 0]
-            else:
-                raise ValueError(f"{name}: y_true has shape {t.shape} and y_pred {p.shape}; "
-                                 f"Accuracy compares labels element by element, so they "
-                                 f"must have the same shape. For class scores (N, K) against "
-                                 f"labels use SparseCategoricalAccuracy() (or "
-                                 f"metrics=['accuracy'])")
+            raise ValueError(f"{name}: y_true has shape {t.shape} and y_pred {p.shape}; "
+                             f"Accuracy compares labels element by element, so they "
+                             f"must have the same shape. For class scores (N, K) against "
+                             f"labels use SparseCategoricalAccuracy() (or "
+                             f"metrics=['accuracy'])")
         if np.issubdtype(p.dtype, np.floating) and not np.all(p == np.round(p)):
             raise ValueError(f"{name}: y_pred holds values that are not whole numbers "
                              f"(probabilities?); Accuracy counts exact matches of labels, "

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Tensor
-from .accuracy import _arrays
-from .metric import Metric, _array
+from .accuracy import _arrays, same_shape_but_a_unit_axis
+from .metric import Metric, leading_axes_weights
 
 # -- per-class metrics: the confusion matrix and what is read off it ---------------------
 
@@ -258,28 +258,19 @@ def _binary_inputs(name: str, y_true: Any, y_pred: Any, sample_weight: Any,
     sample or per element).
     """
     t, p = _arrays(name, y_true, y_pred)
-    t = t.astype(np.float64) if t.dtype == bool else t
+    t, p = same_shape_but_a_unit_axis(t.astype(np.float64) if t.dtype == bool else t, p)
     if t.shape != p.shape:
-        if t.shape + (1,) == p.shape:
-            p = p[..., 0]
-        elif p.shape + (1,) == t.shape:
-            t = t[..., 0]
-        else:
-            raise ValueError(f"{name}: y_true has shape {t.shape} and y_pred {p.shape}; "
-                             f"expected the same shape (0/1 labels, one per output unit). "
-                             f"For integer class labels against (N, K) softmax scores, "
-                             f"one-hot them (tinydl.utils.to_categorical) and pass "
-                             f"class_id=k, or use tinydl.metrics.precision/recall")
+        raise ValueError(f"{name}: y_true has shape {t.shape} and y_pred {p.shape}; "
+                         f"expected the same shape (0/1 labels, one per output unit). "
+                         f"For integer class labels against (N, K) softmax scores, "
+                         f"one-hot them (tinydl.utils.to_categorical) and pass "
+                         f"class_id=k, or use tinydl.metrics.precision/recall")
     if sample_weight is None:
         w = np.ones(p.shape)
     else:
-        w = np.asarray(_array(sample_weight), dtype=np.float64)
-        try:
-            w = np.broadcast_to(w.reshape(w.shape + (1,) * (p.ndim - w.ndim)), p.shape)
-        except ValueError:
-            raise ValueError(f"{name}: sample_weight has shape {w.shape} but y_pred has "
-                             f"shape {p.shape}; expected one weight per sample or per "
-                             f"element") from None
+        w = leading_axes_weights(name, sample_weight, p.shape,
+                                 f"y_pred has shape {p.shape}; expected one weight per sample "
+                                 f"or per element")
     if class_id is not None:
         if p.ndim < 2 or not 0 <= class_id < p.shape[-1]:
             raise ValueError(f"{name}: class_id={class_id} but y_pred has shape {p.shape}; "

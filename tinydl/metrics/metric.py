@@ -91,6 +91,18 @@ def _array(x: Any) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
+def leading_axes_weights(name: str, sample_weight: Any, shape: tuple[int, ...],
+                         expected: str) -> np.ndarray:
+    """sample_weight (float64) broadcast to `shape` from its leading axes: (N,) is one weight
+    per sample, `shape` itself one per element. ValueError "{name}: sample_weight has shape
+    ... but {expected}" when it does not fit."""
+    w = np.asarray(_array(sample_weight), dtype=np.float64)
+    try:
+        return np.broadcast_to(w.reshape(w.shape + (1,) * (len(shape) - w.ndim)), shape)
+    except ValueError:
+        raise ValueError(f"{name}: sample_weight has shape {w.shape} but {expected}") from None
+
+
 def _samplewise(name: str, values: np.ndarray,
                 sample_weight: Any) -> tuple[float, float]:
     """(Σ weighted values, Σ weights) of one batch, as Keras 3's Mean reduces them.
@@ -117,12 +129,9 @@ def _samplewise(name: str, values: np.ndarray,
         raise ValueError(f"{name}: sample_weight has shape {w.shape} but the values have "
                          f"shape {values.shape}; expected one weight per sample "
                          f"{values.shape[:1]} or per element {values.shape}")
-    try:
-        w = np.broadcast_to(w.reshape(w.shape + (1,) * (values.ndim - w.ndim)), values.shape)
-    except ValueError:
-        raise ValueError(f"{name}: sample_weight has shape {w.shape} but the values have "
-                         f"shape {values.shape}; expected one weight per sample "
-                         f"{values.shape[:1]} or per element {values.shape}") from None
+    w = leading_axes_weights(name, w, values.shape,
+                             f"the values have shape {values.shape}; expected one weight per "
+                             f"sample {values.shape[:1]} or per element {values.shape}")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError(f"{name}: sample_weight must hold finite numbers >= 0")
     if values.ndim == 0:
@@ -190,14 +199,9 @@ class Sum(Metric):
     def update_state(self, values: Any, sample_weight: Any = None) -> None:  # type: ignore[override]
         v = np.asarray(_array(values), dtype=np.float64)
         if sample_weight is not None:
-            w = np.asarray(_array(sample_weight), dtype=np.float64)
-            try:
-                w = np.broadcast_to(w.reshape(w.shape + (1,) * (v.ndim - w.ndim)), v.shape)
-            except ValueError:
-                raise ValueError(f"Sum: sample_weight has shape {w.shape} but values have "
-                                 f"shape {v.shape}; expected a shape matching its leading "
-                                 f"axes") from None
-            v = v * w
+            v = v * leading_axes_weights("Sum", sample_weight, v.shape,
+                                         f"values have shape {v.shape}; expected a shape "
+                                         f"matching its leading axes")
         self.total += float(np.sum(v))
 
     def result(self) -> float:

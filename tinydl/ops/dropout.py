@@ -42,11 +42,17 @@ def dropout(x: Any, rate: float, training: bool = True,
     """
     if _kernels.reference():
         return reference_dropout.dropout(x, rate, training, rng)
+    x, rng = dropout_inputs(x, rate, training, rng)
+    return x if rng is None else DropoutOp.apply(x, rate=rate, rng=rng)
+
+
+def dropout_inputs(x: Any, rate: float, training: bool, rng: Any
+                   ) -> tuple[Tensor, np.random.Generator | None]:
+    """(x as a Tensor, the generator that draws the mask), checked; the generator is None
+    when nothing is dropped (inference, or rate 0). Shared with the reference kernel."""
     x = x if isinstance(x, Tensor) else Tensor(to_array(x, "dropout", "x"))
     if not 0 <= rate < 1:
         raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
     if not training or rate == 0:
-        return x
-    if not isinstance(rng, np.random.Generator):
-        rng = np.random.default_rng(rng)
-    return DropoutOp.apply(x, rate=rate, rng=rng)
+        return x, None
+    return x, rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ...autograd import Function, Tensor, to_array
+from ...autograd import Function, Tensor
+from .. import dropout as fast  # argument checks, shared with the fast kernel
 
 
 class DropoutRef(Function):
@@ -37,11 +38,5 @@ def dropout(x: Any, rate: float, training: bool = True,
             rng: np.random.Generator | int | None = None) -> Tensor:
     """x · m / (1 - rate) with m ~ Bernoulli(1 - rate) in training, x otherwise; the
     arguments of tinydl.ops.dropout.dropout (the same rng draws the same mask)."""
-    x = x if isinstance(x, Tensor) else Tensor(to_array(x, "dropout", "x"))
-    if not 0 <= rate < 1:
-        raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
-    if not training or rate == 0:
-        return x
-    if not isinstance(rng, np.random.Generator):
-        rng = np.random.default_rng(rng)
-    return DropoutRef.apply(x, rate=rate, rng=rng)
+    x, rng = fast.dropout_inputs(x, rate, training, rng)
+    return x if rng is None else DropoutRef.apply(x, rate=rate, rng=rng)
