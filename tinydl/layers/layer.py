@@ -37,6 +37,7 @@ import numpy as np
 
 from .. import activations, backend, initializers
 from ..autograd import DEFAULT_DTYPE, Tensor, no_grad, to_array
+from ..ops.layer_norm import normalize_axes
 from .node import Node, Shape, SymbolicTensor, is_symbolic
 
 
@@ -296,6 +297,21 @@ def require_rank(layer: Layer, input_shape: Shape, rank: int, layout: str, hint:
     if isinstance(input_shape, list) or len(input_shape) != rank or input_shape[-1] is None:
         raise ValueError(f"{layer.name} ({type(layer).__name__}): expected inputs of shape "
                          f"{layout}; got {tuple(input_shape)}{hint}")
+
+
+def sample_axes(layer: Layer, axis: Any, ndim: int, hint: str) -> tuple[int, ...]:
+    """`axis` (an int or a list of ints, negative counting from the end) as sorted axes of an
+    ndim-dimensional input, none of them the batch axis 0 (`hint` says what to pass instead);
+    errors name the layer."""
+    kind = type(layer).__name__
+    try:
+        axes = normalize_axes(axis, ndim, kind)
+    except ValueError as exc:
+        raise ValueError(f"{layer.name} ({kind}): {exc}") from None
+    if 0 in axes:
+        raise ValueError(f"{layer.name} ({kind}): axis {axis!r} includes the batch axis 0; "
+                         f"{hint}")
+    return axes
 
 
 def set_weight_values(owner: str, weights: list[Tensor], values: Any) -> None:

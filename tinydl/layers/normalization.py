@@ -14,8 +14,7 @@ import numpy as np
 from .. import functional as F, initializers
 from ..autograd import Tensor
 from ..ops.batch_norm import batch_norm_inference, batch_norm_with_moments
-from ..ops.layer_norm import normalize_axes
-from .layer import Layer, Shape
+from .layer import Layer, Shape, sample_axes
 
 
 class BatchNormalization(Layer):
@@ -147,14 +146,8 @@ class LayerNormalization(Layer):
         self.gamma = self.beta = None
 
     def _axes(self, ndim: int) -> tuple[int, ...]:
-        try:
-            axes = normalize_axes(self.axis, ndim, "LayerNormalization")
-        except ValueError as exc:
-            raise ValueError(f"{self.name} (LayerNormalization): {exc}") from None
-        if 0 in axes:
-            raise ValueError(f"{self.name} (LayerNormalization): axis {self.axis!r} includes the "
-                             f"batch axis 0; normalize the axes of each sample (e.g. axis=-1)")
-        return axes
+        return sample_axes(self, self.axis, ndim,
+                           "normalize the axes of each sample (e.g. axis=-1)")
 
     def build(self, input_shape: Shape) -> None:
         axes = self._axes(len(input_shape))

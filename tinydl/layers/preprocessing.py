@@ -16,9 +16,8 @@ import numpy as np
 
 from .. import functional as F
 from ..autograd import Tensor
-from ..ops.layer_norm import normalize_axes
 from ..ops.resize import INTERPOLATIONS
-from .layer import Layer, Shape
+from .layer import Layer, Shape, sample_axes
 
 
 # -- the resampling op ---------------------------------------------------------------------
@@ -136,14 +135,8 @@ class Normalization(Layer):
     def _kept(self, ndim: int) -> tuple[int, ...]:
         if self.axis is None or self.axis == []:
             return ()
-        try:
-            kept = normalize_axes(self.axis, ndim, "Normalization")
-        except ValueError as exc:
-            raise ValueError(f"{self.name} (Normalization): {exc}") from None
-        if 0 in kept:
-            raise ValueError(f"{self.name} (Normalization): axis {self.axis!r} includes the batch "
-                             f"axis 0; use axis=None for one scalar mean and variance")
-        return kept
+        return sample_axes(self, self.axis, ndim,
+                           "use axis=None for one scalar mean and variance")
 
     def build(self, input_shape: Shape) -> None:
         self.kept = self._kept(len(input_shape))
