@@ -66,6 +66,24 @@ def interpolation_matrix(length: int, new_length: int) -> np.ndarray:
     return a
 
 
+def row_col_product(a_h: np.ndarray, a_w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """y[n] = A_h · x[n] · A_wᵀ for every sample and channel: x (N, H, W, C), A_h (H', H),
+    A_w (W', W) -> (N, H', W', C), as two batched products (rows, then columns)."""
+    n, h, w, c = x.shape
+    rows = a_h @ x.reshape(n, h, w * c)                                   # (n, H', w·c)
+    return (a_w @ rows.reshape(n * a_h.shape[0], w, c)).reshape(n, a_h.shape[0],
+                                                                a_w.shape[0], c)
+
+
+def row_col_product_transposed(a_h: np.ndarray, a_w: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """dx[n] = A_hᵀ · g[n] · A_w: the backward of `row_col_product`, g (N, H', W', C) ->
+    (N, H, W, C)."""
+    n, ho, wo, c = g.shape
+    h, w = a_h.shape[1], a_w.shape[1]
+    cols = a_w.T @ g.reshape(n * ho, wo, c)                               # (n·H', w, c)
+    return (a_h.T @ cols.reshape(n, ho, w * c)).reshape(n, h, w, c)
+
+
 class Upsampling2dOp(Function):
     """Nearest-neighbour or bilinear upsampling by integer factors (see the module).
 
@@ -89,8 +107,7 @@ class Upsampling2dOp(Function):
                 n, h * sh, w * sw, c)
         self.a_h = interpolation_matrix(h, h * sh).astype(x.dtype)
         self.a_w = interpolation_matrix(w, w * sw).astype(x.dtype)
-        rows = self.a_h @ x.reshape(n, h, w * c)                          # (n, H_out, w·c)
-        return (self.a_w @ rows.reshape(n * h * sh, w, c)).reshape(n, h * sh, w * sw, c)
+        return row_col_product(self.a_h, self.a_w, x)
 
     def backward(self, grad):
         n, h, w, c = self.x_shape
@@ -109,8 +126,7 @@ class Upsampling2dOp(Function):
                             dx[s] += blocks[s, :, i, :, j]
             over_batch(work, n, grad.size)
             return dx
-        cols = self.a_w.T @ grad.reshape(n * h * sh, w * sw, c)           # (n·H_out, w, c)
-        return (self.a_h.T @ cols.reshape(n, h * sh, w * c)).reshape(n, h, w, c)
+        return row_col_product_transposed(self.a_h, self.a_w, grad)
 
 
 def padding_pairs(padding: Any, op: str) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -209,18 +225,13 @@ class Resize2dOp(Function):
     op = "resize2d"
 
     def forward(self, x, size=(1, 1), interpolation="bilinear"):
-        n, h, w, c = self.x_shape = x.shape
-        ho, wo = size
+        _, h, w, _ = x.shape
         make = interpolation_matrix if interpolation == "bilinear" else nearest_matrix
-        self.a_h, self.a_w = make(h, ho).astype(x.dtype), make(w, wo).astype(x.dtype)
-        rows = self.a_h @ x.reshape(n, h, w * c)                          # (n, ho, w·c)
-        return (self.a_w @ rows.reshape(n * ho, w, c)).reshape(n, ho, wo, c)
+        self.a_h, self.a_w = make(h, size[0]).astype(x.dtype), make(w, size[1]).astype(x.dtype)
+        return row_col_product(self.a_h, self.a_w, x)
 
     def backward(self, grad):
-        n, h, w, c = self.x_shape
-        _, ho, wo, _ = grad.shape
-        cols = self.a_w.T @ grad.reshape(n * ho, wo, c)                   # (n·ho, w, c)
-        return (self.a_h.T @ cols.reshape(n, ho, w * c)).reshape(n, h, w, c)
+        return row_col_product_transposed(self.a_h, self.a_w, grad)
 
 
 def resize2d(x: Any, size: Any, interpolation: str = "bilinear") -> Tensor:
